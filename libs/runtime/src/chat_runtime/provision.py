@@ -1,0 +1,136 @@
+"""Provision the suite's topics from the contracts' registry, idempotently.
+
+Creates missing topics, adds partitions where a topic has fewer than the registry asks
+for (Kafka cannot remove partitions), and re-applies the registry's topic configs where
+they drifted. Used by `make run`, the test fixtures and `chat-topics` on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
+
+from chat_contracts.topics import TOPICS, TopicSpec
+
+
+@dataclass
+class ProvisionReport:
+    """What provisioning changed; empty lists mean the cluster already matched."""
+
+    created: list[str] = field(default_factory=list)
+    partitions_added: list[str] = field(default_factory=list)
+    configs_altered: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.partitions_added or self.configs_altered)
+
+
+async def provision_topics(
+    bootstrap_servers: str,
+    specs: Iterable[TopicSpec] = TOPICS,
+    *,
+    replication_factor: int = 1,
+) -> ProvisionReport:
+    """Make the cluster's topics match `specs`; safe to run any number of times."""
+    specs = list(specs)
+    report = ProvisionReport()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            await _create(admin, missing, replication_factor, report)
+        present = [s for s in specs if s.name in existing]
+        if present:
+            await _grow_partitions(admin, present, report)
+            await _align_configs(admin, present, report)
+    finally:
+        await admin.close()
+    return report
+
+
+async def _create(
+    admin: AIOKafkaAdminClient,
+    specs: list[TopicSpec],
+    replication_factor: int,
+    report: ProvisionReport,
+) -> None:
+    for spec in specs:
+        new = NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=spec.configs())
+        try:
+            response = await admin.create_topics([new])
+        except TopicAlreadyExistsError:
+            continue  # another process provisioned it concurrently
+        for name, code, *_ in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise RuntimeError(f"creating topic {name} failed with Kafka error code {code}")
+            if code == 0:
+                report.created.append(name)
+
+
+async def _grow_partitions(
+    admin: AIOKafkaAdminClient, specs: list[TopicSpec], report: ProvisionReport
+) -> None:
+    described = await admin.describe_topics([s.name for s in specs])
+    counts = {t["topic"]: len(t["partitions"]) for t in described}
+    grow = {s.name: NewPartitions(s.partitions) for s in specs if counts[s.name] < s.partitions}
+    if grow:
+        await admin.create_partitions(grow)
+        report.partitions_added.extend(grow)
+
+
+async def _align_configs(
+    admin: AIOKafkaAdminClient, specs: list[TopicSpec], report: ProvisionReport
+) -> None:
+    resources = [ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs]
+    responses = await admin.describe_configs(resources)
+    actual: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for _code, _msg, _type, name, entries in response.resources:
+            actual[name] = {entry[0]: entry[1] for entry in entries}
+    drifted = [s for s in specs if any(actual[s.name].get(k) != v for k, v in s.configs().items())]
+    if drifted:
+        # AlterConfigs replaces a topic's whole dynamic config, which is what we want:
+        # the registry is the single source of truth for these topics.
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, s.name, configs=s.configs()) for s in drifted]
+        )
+        report.configs_altered.extend(s.name for s in drifted)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`chat-topics [--bootstrap-servers HOST:PORT] [--replication-factor N]`."""
+    parser = argparse.ArgumentParser(prog="chat-topics", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--bootstrap-servers",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+    )
+    parser.add_argument("--replication-factor", type=int, default=1)
+    args = parser.parse_args(argv)
+    report = asyncio.run(
+        provision_topics(args.bootstrap_servers, replication_factor=args.replication_factor)
+    )
+    for label, names in (
+        ("created", report.created),
+        ("partitions added", report.partitions_added),
+        ("configs re-applied", report.configs_altered),
+    ):
+        for name in names:
+            print(f"topics: {label}: {name}")
+    if not report.changed:
+        print(f"topics: all {len(TOPICS)} topics match the registry")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
