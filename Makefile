@@ -1,0 +1,91 @@
+# Chat-to-Salesforce suite: `make run` to run it locally, `make test` to prove it.
+# Every target that needs tools calls `setup` first; `setup` is idempotent.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION ?= 0.13.8
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/uv/bin/uv)
+PY := $(CURDIR)/.venv/bin/python
+KAFKA := devtools/kafka/kafka.sh
+export UV_PYTHON ?= 3.11
+export UV_PYTHON_DOWNLOADS ?= never
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
+
+PYTEST_ARGS ?=
+
+.PHONY: help setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
+	run lint format typecheck schemas test test-unit test-integration bench bench-kafka-floor \
+	bench-request-reply clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}'
+
+setup: uv venv kafka-install ## Install everything (uv, the workspace venv, Kafka jars); idempotent
+
+uv: ## Install uv into .tools/ when the machine has none
+	@if [ ! -x "$(UV)" ]; then \
+	  echo "setup: installing uv $(UV_VERSION) from PyPI into .tools/uv"; \
+	  python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"; \
+	fi
+
+venv: uv ## Create .venv from the committed uv.lock
+	@"$(UV)" sync --all-packages --locked --quiet
+
+kafka-install: ## Resolve the Kafka broker jars from Maven Central (needs Java 17 and Maven)
+	@command -v java >/dev/null || { echo "setup: java (17+) is required for the local Kafka broker" >&2; exit 1; }
+	@command -v mvn >/dev/null || { echo "setup: mvn is required to fetch the Kafka jars" >&2; exit 1; }
+	@$(KAFKA) install
+
+kafka-up: setup ## Start the local Kafka broker (KRaft, 127.0.0.1:9092) and wait until it answers
+	@$(KAFKA) up
+
+kafka-down: ## Stop the local Kafka broker
+	@$(KAFKA) down
+
+kafka-status: ## Is the local broker running?
+	@$(KAFKA) status
+
+kafka-reset: ## Stop the broker and delete its data
+	@$(KAFKA) reset
+
+topics: kafka-up ## Create/align every topic of the contracts' registry
+	@.venv/bin/chat-topics
+
+run: topics ## Set up and run the whole suite on local defaults (Ctrl-C stops it)
+	@.venv/bin/honcho -f Procfile start
+
+lint: setup ## ruff lint and format check
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+format: setup ## Apply ruff's fixes and formatting
+	@.venv/bin/ruff check --fix .
+	@.venv/bin/ruff format .
+
+typecheck: setup ## mypy (strict) over libs, services, devtools, tests and benches
+	@.venv/bin/mypy libs services devtools tests bench
+
+schemas: setup ## Re-export the contracts' JSON Schema snapshots
+	@$(PY) -m chat_contracts.schemas export
+
+test: setup kafka-up lint typecheck ## Lint, types and every test tier against the real broker
+	@.venv/bin/pytest $(PYTEST_ARGS)
+
+test-unit: setup ## Unit tests only (no broker)
+	@.venv/bin/pytest -m unit $(PYTEST_ARGS)
+
+test-integration: kafka-up ## Integration and e2e tests (real broker)
+	@.venv/bin/pytest -m "integration or e2e" $(PYTEST_ARGS)
+
+bench: bench-kafka-floor bench-request-reply ## Run the benches (figures as JSON on each last line)
+
+bench-kafka-floor: kafka-up ## Raw aiokafka passthrough and ping-pong floors
+	@$(PY) bench/kafka_floor.py
+
+bench-request-reply: kafka-up ## Our request/reply client against the raw ping-pong
+	@$(PY) bench/request_reply.py
+
+clean: kafka-down ## Remove the venv, caches and broker data (keeps nothing local)
+	rm -rf .venv .cache .tools .mypy_cache .ruff_cache .pytest_cache artifacts

@@ -1,0 +1,338 @@
+"""The asking side of request/reply over Kafka.
+
+FastStream answers requests by itself: a subscriber's return value is published to the
+topic named in the request's `reply_to` header, with the request's `correlation_id`
+header. What FastStream does not offer against a real broker is the asking side
+(`KafkaBroker.request()` only runs inside its test client), so this module is it.
+
+Wire protocol (also in the README, for clients in other languages):
+
+- A request is one Kafka record on the responder's topic, value = JSON, with headers
+  `correlation_id` (unique per request), `reply_to` (the caller's reply topic),
+  `deadline` (epoch milliseconds after which the caller has given up; a responder must not
+  execute a request past it) and `content-type: application/json`.
+- Each client instance owns one reply topic, `replies.<client name>.<instance id>`, one
+  partition, short retention. It is created at start and deleted at a clean stop.
+- The reply is one record on that topic whose `correlation_id` header equals the request's.
+  Errors are replies too (a JSON body with `"status": "error"`); a request that gets no reply
+  before its deadline fails on the caller's side with `RequestTimeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import BaseModel, TypeAdapter
+
+from chat_contracts.topics import REPLY_TOPIC_PREFIX
+from chat_runtime.request_reply_metrics import RequestReplyMetrics
+
+log = logging.getLogger(__name__)
+
+CORRELATION_ID = "correlation_id"
+REPLY_TO = "reply_to"
+DEADLINE = "deadline"
+CONTENT_TYPE = "content-type"
+JSON_CONTENT_TYPE = "application/json"
+
+T = TypeVar("T")
+
+
+class RequestError(Exception):
+    """Base class of the errors a request can end with on the caller's side."""
+
+
+class RequestTimeout(RequestError, TimeoutError):
+    """No reply arrived before the request's deadline."""
+
+
+class ClientClosed(RequestError):
+    """The client stopped while the request was waiting."""
+
+
+class RequestNotSent(RequestError):
+    """Kafka did not accept the request record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One reply as received: raw value plus decoded headers."""
+
+    value: bytes
+    headers: Mapping[str, str]
+    correlation_id: str
+
+    def json(self) -> Any:
+        """The value decoded as JSON."""
+        return json.loads(self.value)
+
+    def parse(self, type_: type[T] | TypeAdapter[T]) -> T:
+        """The value validated as `type_` (a pydantic model, union or any type)."""
+        adapter = type_ if isinstance(type_, TypeAdapter) else TypeAdapter(type_)
+        return adapter.validate_json(self.value)
+
+
+def deadline_of(headers: Mapping[str, str]) -> float | None:
+    """A request's deadline in epoch seconds, or None when it carries none (or a bad one)."""
+    raw = headers.get(DEADLINE)
+    if raw is None:
+        return None
+    try:
+        return int(raw) / 1000
+    except ValueError:
+        return None
+
+
+def is_expired(headers: Mapping[str, str], now: float | None = None) -> bool:
+    """True when the caller has given up on this request; responders skip such requests."""
+    deadline = deadline_of(headers)
+    return deadline is not None and (time.time() if now is None else now) >= deadline
+
+
+def _safe_name(text: str) -> str:
+    # Kafka topic names allow [a-zA-Z0-9._-] and at most 249 characters.
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", text)[:80]
+
+
+class RequestReplyClient:
+    """Send requests to a Kafka topic and await their replies on a private reply topic.
+
+    Many requests may be in flight at once; each has its own timeout, and a timed-out or
+    cancelled request leaves nothing behind. Replies for unknown correlation ids (late
+    replies, duplicates) are counted and dropped.
+
+    Usage::
+
+        async with RequestReplyClient(bootstrap, name="crm-sync") as client:
+            reply = await client.request(topics.AUTH_TOKEN_REQUESTS.name, body, timeout=5)
+            token = reply.parse(TokenReply)
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        name: str,
+        instance_id: str | None = None,
+        default_timeout: float = 10.0,
+        metrics: RequestReplyMetrics | None = None,
+        reply_topic_retention_ms: int = 60 * 60 * 1000,
+        producer: AIOKafkaProducer | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        instance = instance_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.reply_topic = f"{REPLY_TOPIC_PREFIX}{_safe_name(name)}.{_safe_name(instance)}"
+        self._default_timeout = default_timeout
+        self._metrics = metrics or RequestReplyMetrics()
+        self._retention_ms = reply_topic_retention_ms
+        self._own_producer = producer is None
+        self._producer = producer or AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+            client_id=f"rr-{_safe_name(name)}",
+        )
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
+        self._started = False
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and still waiting for a reply."""
+        return len(self._pending)
+
+    async def start(self) -> None:
+        """Create the reply topic, start reading it from its end, start the producer."""
+        if self._started:
+            return
+        await self._create_reply_topic()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,  # a private topic: no group, no commits, no rebalances
+            enable_auto_commit=False,
+            client_id=f"rr-reader-{self.reply_topic}"[:200],
+        )
+        await consumer.start()
+        partition = TopicPartition(self.reply_topic, 0)
+        consumer.assign([partition])
+        await consumer.seek_to_end(partition)
+        # Resolve the position now: a reply produced before the first fetch must not be
+        # skipped by a later "latest" lookup.
+        await consumer.position(partition)
+        self._consumer = consumer
+        if self._own_producer:
+            await self._producer.start()
+        self._reader = asyncio.create_task(self._read_replies(), name=f"rr:{self.reply_topic}")
+        self._started = True
+
+    async def stop(self, *, delete_reply_topic: bool = True) -> None:
+        """Fail waiting requests with ClientClosed, stop reading, drop the reply topic."""
+        if not self._started:
+            return
+        self._started = False
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ClientClosed("request/reply client stopped"))
+        self._pending.clear()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._own_producer:
+            await self._producer.stop()
+        if delete_reply_topic:
+            await self._delete_reply_topic()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def request(
+        self,
+        topic: str,
+        value: bytes | BaseModel | Mapping[str, Any],
+        *,
+        key: bytes | None = None,
+        # The timeout is part of the protocol (it becomes the `deadline` header), so it is a
+        # parameter rather than the caller's asyncio.timeout().
+        timeout: float | None = None,  # noqa: ASYNC109
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """Send one request and wait for its reply; raises RequestTimeout after `timeout` s."""
+        if not self._started:
+            raise RuntimeError("RequestReplyClient.start() must be awaited first")
+        timeout = self._default_timeout if timeout is None else timeout
+        correlation_id = uuid.uuid4().hex
+        deadline_ms = int((time.time() + timeout) * 1000)
+        record_headers = [
+            (CORRELATION_ID, correlation_id.encode()),
+            (REPLY_TO, self.reply_topic.encode()),
+            (DEADLINE, str(deadline_ms).encode()),
+            (CONTENT_TYPE, JSON_CONTENT_TYPE.encode()),
+            *((k, v.encode()) for k, v in (headers or {}).items()),
+        ]
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = future
+        self._metrics.in_flight.inc()
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async with asyncio.timeout(timeout):
+                delivery = await self._producer.send(
+                    topic, _encode(value), key=key, headers=record_headers
+                )
+                delivery.add_done_callback(lambda d: _fail_on_send_error(d, future))
+                return await future
+        except TimeoutError:
+            outcome = "timeout"
+            raise RequestTimeout(
+                f"no reply from {topic} within {timeout:.3g}s (correlation_id={correlation_id})"
+            ) from None
+        except KafkaError as exc:
+            outcome = "not_sent"
+            raise RequestNotSent(f"request to {topic} not accepted by Kafka: {exc}") from exc
+        except RequestNotSent:
+            outcome = "not_sent"
+            raise
+        except BaseException:
+            outcome = "error"
+            raise
+        finally:
+            self._pending.pop(correlation_id, None)
+            self._metrics.in_flight.dec()
+            self._metrics.finished(topic, outcome, time.perf_counter() - started)
+
+    async def _read_replies(self) -> None:
+        assert self._consumer is not None
+        consumer = self._consumer
+        while True:
+            try:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            except asyncio.CancelledError:
+                raise
+            except KafkaError:
+                log.exception("reading replies from %s failed; retrying", self.reply_topic)
+                await asyncio.sleep(0.5)
+                continue
+            for records in batches.values():
+                for record in records:
+                    self._deliver(record.headers, record.value or b"")
+
+    def _deliver(self, raw_headers: Any, value: bytes) -> None:
+        headers = {k: v.decode("utf-8", "replace") for k, v in raw_headers or ()}
+        correlation_id = headers.get(CORRELATION_ID, "")
+        future = self._pending.pop(correlation_id, None)
+        if future is None or future.done():
+            # A reply after its request timed out, a duplicate, or someone else's.
+            self._metrics.unknown_replies.inc()
+            return
+        future.set_result(Reply(value=value, headers=headers, correlation_id=correlation_id))
+
+    async def _create_reply_topic(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await admin.start()
+        try:
+            configs = {"retention.ms": str(self._retention_ms), "cleanup.policy": "delete"}
+            response = await admin.create_topics(
+                [NewTopic(self.reply_topic, 1, 1, topic_configs=configs)]
+            )
+            for name, code, *_ in response.topic_errors:
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise RuntimeError(f"creating reply topic {name} failed: Kafka error {code}")
+        except TopicAlreadyExistsError:
+            pass  # a restart with the same instance id reuses its topic
+        finally:
+            await admin.close()
+
+    async def _delete_reply_topic(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        try:
+            await admin.start()
+            await admin.delete_topics([self.reply_topic])
+        except KafkaError:
+            # Not fatal: the topic's short retention keeps it empty until someone prunes it.
+            log.warning("could not delete reply topic %s", self.reply_topic)
+        finally:
+            await admin.close()
+
+
+def _encode(value: bytes | BaseModel | Mapping[str, Any]) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, BaseModel):
+        return value.model_dump_json().encode()
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+def _fail_on_send_error(delivery: asyncio.Future[Any], reply: asyncio.Future[Reply]) -> None:
+    if delivery.cancelled() or reply.done():
+        return
+    error = delivery.exception()
+    if error is not None:
+        reply.set_exception(RequestNotSent(f"request not accepted by Kafka: {error}"))
