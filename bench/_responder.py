@@ -61,13 +61,14 @@ async def faststream(topic: str, bootstrap: str) -> None:
 
     broker = KafkaBroker(bootstrap, logger=None)
 
-    # As a responder service runs: at-least-once (commit after the reply is published), one
-    # consumer per partition of the request topic so replies overlap their broker round trips.
+    # As a responder service runs: at-least-once (commit after the reply is published;
+    # NACK_ON_ERROR, since ACK commits a failed message too) and one consumer per partition
+    # of the request topic, so replies overlap their broker round trips.
     @broker.subscriber(
         topic,
         group_id="bench-responder",
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.ACK,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=int(os.environ.get("BENCH_RESPONDER_WORKERS", "6")),
     )
     async def echo(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,1 +1,175 @@
-"""chat_contracts."""
+"""chat_contracts: every message of the suite, its topic, its key and its schema version.
+
+Models are frozen pydantic v2 models; no module here does I/O except the snapshot tool
+(`python -m chat_contracts.schemas`). Topic names live in `topics`, keys in `keys`, the
+topic-to-model map in `registry`.
+"""
+
+from chat_contracts.auth import (
+    RefreshTokenRecord,
+    TokenErrorCode,
+    TokenErrorReply,
+    TokenGrantedReply,
+    TokenReply,
+    TokenRequest,
+    token_fingerprint,
+)
+from chat_contracts.auth_events import (
+    ConnectedEvent,
+    ConnectionEvent,
+    DisconnectedEvent,
+    MissingPermission,
+    PermissionCheckEvent,
+    RefreshFailedEvent,
+    RevokedEvent,
+)
+from chat_contracts.base import (
+    UNKNOWN_TENANT,
+    ContractModel,
+    Envelope,
+    InboundModel,
+    normalise_email,
+    utc_now,
+)
+from chat_contracts.bot import (
+    BotActionRequest,
+    CreateRecordRequest,
+    DescribeObjectRequest,
+    FindRecordBySoqlRequest,
+    FindRecordRequest,
+    ListObjectsRequest,
+    UpdateIfExists,
+)
+from chat_contracts.bot_replies import (
+    BotActionReply,
+    BotErrorCode,
+    BotErrorReply,
+    ObjectDescriptionReply,
+    ObjectListReply,
+    RecordFoundReply,
+    RecordNotFoundReply,
+    RecordWrittenReply,
+)
+from chat_contracts.chat import (
+    SALESFORCE_LIMITS,
+    Attachment,
+    Conversation,
+    ConversationAgent,
+    ConversationVisitor,
+    Truncation,
+    clip_text,
+)
+from chat_contracts.chat_raw import (
+    ChatEndedEvent,
+    ChatPlatformEvent,
+    OfflineMessageSubmittedEvent,
+    RawChatEvent,
+)
+from chat_contracts.crm import (
+    CreateRecordCommand,
+    CrmCommand,
+    CrmCommandErrorCode,
+    CrmCommandErrorReply,
+    CrmCommandReply,
+    RecordCreatedReply,
+)
+from chat_contracts.dlq import DeadLetter, DeadLetterHeader, DeadLetterReason, redact_headers
+from chat_contracts.registry import (
+    CONTRACTS,
+    MODELS_BY_TOPIC,
+    REPLY_MODELS_BY_TOPIC,
+    TopicContract,
+    reply_adapter,
+    value_adapter,
+)
+from chat_contracts.rr import ErrorReply, GenericErrorCode
+from chat_contracts.settings import FieldMappingRule, TenantSettings, UpdatePolicy
+from chat_contracts.sync import (
+    ActivityRecord,
+    PersonRecord,
+    RetryReason,
+    SyncError,
+    SyncResult,
+    SyncRetry,
+)
+from chat_contracts.topics import REPLY_TOPIC_PREFIX, TOPICS, TopicSpec, topic
+
+__all__ = [
+    "CONTRACTS",
+    "MODELS_BY_TOPIC",
+    "REPLY_MODELS_BY_TOPIC",
+    "REPLY_TOPIC_PREFIX",
+    "SALESFORCE_LIMITS",
+    "TOPICS",
+    "UNKNOWN_TENANT",
+    "ActivityRecord",
+    "Attachment",
+    "BotActionReply",
+    "BotActionRequest",
+    "BotErrorCode",
+    "BotErrorReply",
+    "ChatEndedEvent",
+    "ChatPlatformEvent",
+    "ConnectedEvent",
+    "ConnectionEvent",
+    "ContractModel",
+    "Conversation",
+    "ConversationAgent",
+    "ConversationVisitor",
+    "CreateRecordCommand",
+    "CreateRecordRequest",
+    "CrmCommand",
+    "CrmCommandErrorCode",
+    "CrmCommandErrorReply",
+    "CrmCommandReply",
+    "DeadLetter",
+    "DeadLetterHeader",
+    "DeadLetterReason",
+    "DescribeObjectRequest",
+    "DisconnectedEvent",
+    "Envelope",
+    "ErrorReply",
+    "FieldMappingRule",
+    "FindRecordBySoqlRequest",
+    "FindRecordRequest",
+    "GenericErrorCode",
+    "InboundModel",
+    "ListObjectsRequest",
+    "MissingPermission",
+    "ObjectDescriptionReply",
+    "ObjectListReply",
+    "OfflineMessageSubmittedEvent",
+    "PermissionCheckEvent",
+    "PersonRecord",
+    "RawChatEvent",
+    "RecordCreatedReply",
+    "RecordFoundReply",
+    "RecordNotFoundReply",
+    "RecordWrittenReply",
+    "RefreshFailedEvent",
+    "RefreshTokenRecord",
+    "RetryReason",
+    "RevokedEvent",
+    "SyncError",
+    "SyncResult",
+    "SyncRetry",
+    "TenantSettings",
+    "TokenErrorCode",
+    "TokenErrorReply",
+    "TokenGrantedReply",
+    "TokenReply",
+    "TokenRequest",
+    "TopicContract",
+    "TopicSpec",
+    "Truncation",
+    "UpdateIfExists",
+    "UpdatePolicy",
+    "clip_text",
+    "normalise_email",
+    "redact_headers",
+    "reply_adapter",
+    "token_fingerprint",
+    "topic",
+    "utc_now",
+    "value_adapter",
+]

@@ -39,7 +39,9 @@ class TopicSpec:
 CHAT_RAW = TopicSpec(
     name="chat.raw.v1",
     partitions=12,
-    description="Chat platform events as received (webhooks and direct producers), before validation.",
+    description=(
+        "Chat platform events as received (webhooks and direct producers), before validation."
+    ),
     key="tenant_id + event_id",
 )
 CHAT_CONVERSATIONS = TopicSpec(

@@ -24,88 +24,45 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
-import socket
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from pydantic import BaseModel, TypeAdapter
+from aiokafka.errors import KafkaError
+from pydantic import BaseModel
 
-from chat_contracts.topics import REPLY_TOPIC_PREFIX
+from chat_runtime.reply_topics import create_reply_topic, delete_reply_topic, reply_topic_name
 from chat_runtime.request_reply_metrics import RequestReplyMetrics
+from chat_runtime.rr_protocol import (
+    CONTENT_TYPE,
+    CORRELATION_ID,
+    DEADLINE,
+    JSON_CONTENT_TYPE,
+    REPLY_TO,
+    ClientClosed,
+    Reply,
+    RequestError,
+    RequestNotSent,
+    RequestTimeout,
+    deadline_of,
+    is_expired,
+)
 
 log = logging.getLogger(__name__)
 
-CORRELATION_ID = "correlation_id"
-REPLY_TO = "reply_to"
-DEADLINE = "deadline"
-CONTENT_TYPE = "content-type"
-JSON_CONTENT_TYPE = "application/json"
-
-T = TypeVar("T")
-
-
-class RequestError(Exception):
-    """Base class of the errors a request can end with on the caller's side."""
-
-
-class RequestTimeout(RequestError, TimeoutError):
-    """No reply arrived before the request's deadline."""
-
-
-class ClientClosed(RequestError):
-    """The client stopped while the request was waiting."""
-
-
-class RequestNotSent(RequestError):
-    """Kafka did not accept the request record."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """One reply as received: raw value plus decoded headers."""
-
-    value: bytes
-    headers: Mapping[str, str]
-    correlation_id: str
-
-    def json(self) -> Any:
-        """The value decoded as JSON."""
-        return json.loads(self.value)
-
-    def parse(self, type_: type[T] | TypeAdapter[T]) -> T:
-        """The value validated as `type_` (a pydantic model, union or any type)."""
-        adapter = type_ if isinstance(type_, TypeAdapter) else TypeAdapter(type_)
-        return adapter.validate_json(self.value)
-
-
-def deadline_of(headers: Mapping[str, str]) -> float | None:
-    """A request's deadline in epoch seconds, or None when it carries none (or a bad one)."""
-    raw = headers.get(DEADLINE)
-    if raw is None:
-        return None
-    try:
-        return int(raw) / 1000
-    except ValueError:
-        return None
-
-
-def is_expired(headers: Mapping[str, str], now: float | None = None) -> bool:
-    """True when the caller has given up on this request; responders skip such requests."""
-    deadline = deadline_of(headers)
-    return deadline is not None and (time.time() if now is None else now) >= deadline
-
-
-def _safe_name(text: str) -> str:
-    # Kafka topic names allow [a-zA-Z0-9._-] and at most 249 characters.
-    return re.sub(r"[^a-zA-Z0-9_-]", "-", text)[:80]
+__all__ = [
+    "ClientClosed",
+    "Reply",
+    "RequestError",
+    "RequestNotSent",
+    "RequestReplyClient",
+    "RequestTimeout",
+    "deadline_of",
+    "is_expired",
+]
 
 
 class RequestReplyClient:
@@ -134,8 +91,7 @@ class RequestReplyClient:
         producer: AIOKafkaProducer | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
-        instance = instance_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        self.reply_topic = f"{REPLY_TOPIC_PREFIX}{_safe_name(name)}.{_safe_name(instance)}"
+        self.reply_topic = reply_topic_name(name, instance_id)
         self._default_timeout = default_timeout
         self._metrics = metrics or RequestReplyMetrics()
         self._retention_ms = reply_topic_retention_ms
@@ -145,7 +101,7 @@ class RequestReplyClient:
             acks="all",
             enable_idempotence=True,
             linger_ms=0,
-            client_id=f"rr-{_safe_name(name)}",
+            client_id=f"rr-{self.reply_topic}"[:200],
         )
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -161,7 +117,7 @@ class RequestReplyClient:
         """Create the reply topic, start reading it from its end, start the producer."""
         if self._started:
             return
-        await self._create_reply_topic()
+        await create_reply_topic(self._bootstrap, self.reply_topic, self._retention_ms)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=None,  # a private topic: no group, no commits, no rebalances
@@ -181,7 +137,7 @@ class RequestReplyClient:
         self._reader = asyncio.create_task(self._read_replies(), name=f"rr:{self.reply_topic}")
         self._started = True
 
-    async def stop(self, *, delete_reply_topic: bool = True) -> None:
+    async def stop(self, *, delete_topic: bool = True) -> None:
         """Fail waiting requests with ClientClosed, stop reading, drop the reply topic."""
         if not self._started:
             return
@@ -198,8 +154,8 @@ class RequestReplyClient:
             await self._consumer.stop()
         if self._own_producer:
             await self._producer.stop()
-        if delete_reply_topic:
-            await self._delete_reply_topic()
+        if delete_topic:
+            await delete_reply_topic(self._bootstrap, self.reply_topic)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -293,33 +249,6 @@ class RequestReplyClient:
             self._metrics.unknown_replies.inc()
             return
         future.set_result(Reply(value=value, headers=headers, correlation_id=correlation_id))
-
-    async def _create_reply_topic(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        await admin.start()
-        try:
-            configs = {"retention.ms": str(self._retention_ms), "cleanup.policy": "delete"}
-            response = await admin.create_topics(
-                [NewTopic(self.reply_topic, 1, 1, topic_configs=configs)]
-            )
-            for name, code, *_ in response.topic_errors:
-                if code not in (0, TopicAlreadyExistsError.errno):
-                    raise RuntimeError(f"creating reply topic {name} failed: Kafka error {code}")
-        except TopicAlreadyExistsError:
-            pass  # a restart with the same instance id reuses its topic
-        finally:
-            await admin.close()
-
-    async def _delete_reply_topic(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        try:
-            await admin.start()
-            await admin.delete_topics([self.reply_topic])
-        except KafkaError:
-            # Not fatal: the topic's short retention keeps it empty until someone prunes it.
-            log.warning("could not delete reply topic %s", self.reply_topic)
-        finally:
-            await admin.close()
 
 
 def _encode(value: bytes | BaseModel | Mapping[str, Any]) -> bytes:
