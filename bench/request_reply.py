@@ -54,7 +54,9 @@ async def timed_requests(
 
 async def client_vs_floor(samples: int, requests: int) -> dict[str, float]:
     figures: dict[str, float] = {}
-    async with topics("rr", "pong", partitions=1) as (topic, pong):
+    # Six partitions, as services' request topics have: one partition would make the echo's
+    # single fetch stream, not the client, the limit at 500 in flight.
+    async with topics("rr", partitions=6) as (topic,), topics("pong") as (pong,):
         proc = start_responder("raw", topic)
         floor = RawPingPong(topic, pong)
         await floor.start()
