@@ -1,0 +1,1 @@
+"""Salesforce REST API emulator."""

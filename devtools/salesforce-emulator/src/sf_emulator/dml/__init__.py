@@ -1,0 +1,1 @@
+"""Record writes (create, update, upsert, delete) with Salesforce's validation rules."""

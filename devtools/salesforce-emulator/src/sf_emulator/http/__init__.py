@@ -1,0 +1,1 @@
+"""Starlette endpoints: the data API, OAuth, and the admin API."""

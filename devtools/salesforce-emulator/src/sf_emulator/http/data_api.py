@@ -1,0 +1,125 @@
+"""`/services/data`: authenticate, enforce the daily limit, inject faults, count the call,
+dispatch, and stamp `Sforce-Limit-Info` on the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sf_emulator.emulator import Emulator, session_of
+from sf_emulator.errors import SalesforceError, invalid_session, json_parser_error, not_found
+from sf_emulator.http.responses import json_response
+from sf_emulator.rest import misc
+from sf_emulator.rest.router import Ctx, RestRequest, RestResponse, strip_path, supported_version
+from sf_emulator.store.orgs import Org
+
+_VERSIONED = re.compile(r"^v(\d+\.\d)(/.*)?$")
+_LOCK_MESSAGE = "unable to obtain exclusive access to this record or 1 records"
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() in {"bearer", "oauth"} and token.strip() else None
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise json_parser_error(f"Unexpected character: {exc}") from None
+
+
+def _lock_failure(route_resource: str, body: Any, params: dict[str, str]) -> RestResponse:
+    error = SalesforceError(400, "UNABLE_TO_LOCK_ROW", _LOCK_MESSAGE, [])
+    if route_resource != "composite/sobjects":
+        return RestResponse(400, error.body())
+    n = (
+        len(body.get("records", []))
+        if isinstance(body, dict)
+        else len(params.get("ids", "").split(","))
+    )
+    return RestResponse(200, [{"success": False, "errors": [error.collection_item()]}] * n)
+
+
+class DataEndpoint:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    async def handle(self, request: Request) -> Response:
+        rest = request.path_params.get("rest", "")
+        if rest.strip("/") == "":
+            return json_response(200, misc.versions())
+        m = _VERSIONED.match(rest)
+        if m is None or not supported_version(m[1]):
+            return json_response(404, not_found().body())
+        try:
+            return await self._handle(request, m[1], strip_path(m[2] or ""))
+        except SalesforceError as exc:
+            return json_response(exc.status, exc.body())
+
+    def _org(self, request: Request) -> tuple[Org, str]:
+        found = session_of(self.emu, _token(request))
+        if found is None:
+            raise invalid_session()
+        return found
+
+    async def _handle(self, request: Request, version: str, path: str) -> Response:
+        org, user_id = self._org(request)
+        try:
+            return await self._dispatch(request, version, path, org, user_id)
+        except SalesforceError as exc:
+            used = self.emu.store.usage.used(org.id)
+            info = {"Sforce-Limit-Info": f"api-usage={used}/{org.settings.api_limit}"}
+            return json_response(exc.status, exc.body(), info)
+
+    async def _dispatch(
+        self, request: Request, version: str, path: str, org: Org, user_id: str
+    ) -> Response:
+        emu = self.emu
+        limit = org.settings.api_limit
+        if emu.store.usage.used(org.id) >= limit:
+            raise SalesforceError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        route = emu.api.match(request.method, path)
+        fault = emu.faults.decide(org.id, org.settings.faults, route.dml)
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if fault.unavailable:
+            return json_response(
+                503,
+                [
+                    {
+                        "errorCode": "SERVER_UNAVAILABLE",
+                        "message": "Server temporarily unavailable (injected fault)",
+                    }
+                ],
+            )
+        used = emu.store.usage.count(org.id, route.resource)
+        params = dict(request.query_params)
+        body = await _body(request)
+        if fault.lock:
+            resp = _lock_failure(route.resource, body, params)
+        else:
+            req = RestRequest(
+                request.method,
+                path,
+                params,
+                body,
+                {k.lower(): v for k, v in request.headers.items()},
+            )
+            ctx = Ctx(emu.store, emu.engine, org, user_id, version)
+            resp = emu.api.dispatch(ctx, req)
+        if fault.hang:
+            await asyncio.sleep(fault.hang)
+        headers = {**resp.headers, "Sforce-Limit-Info": f"api-usage={used}/{limit}"}
+        if resp.raw is not None:
+            return Response(resp.raw, resp.status, headers, resp.media_type)
+        return json_response(resp.status, resp.body, headers)

@@ -1,0 +1,138 @@
+"""Composite: up to 25 subrequests in one call (one API call counted), `@{ref.path}`
+references to earlier results, and `allOrNone` as one transaction."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sf_emulator.errors import SalesforceError, json_parser_error
+from sf_emulator.rest.router import Ctx, RestRequest, RestResponse, strip_path, supported_version
+from sf_emulator.store.db import Rollback
+
+MAX_SUBREQUESTS = 25
+MAX_QUERIES = 5
+_REF = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
+_URL = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
+HALTED = "The transaction was rolled back since another operation in the same transaction failed."
+
+
+class _Unresolved(Exception):
+    pass
+
+
+def _resolve(expr: str, refs: dict[str, Any]) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m[1] not in refs:
+            raise _Unresolved(m[0])
+        value: Any = refs[m[1]]
+        for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", m[2]):
+            try:
+                value = value[step[0]] if step[0] else value[int(step[1])]
+            except (KeyError, IndexError, TypeError):
+                raise _Unresolved(m[0]) from None
+        return str(value)
+
+    return _REF.sub(one, expr)
+
+
+def _substitute(value: Any, refs: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return _resolve(value, refs)
+    if isinstance(value, dict):
+        return {k: _substitute(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, refs) for v in value]
+    return value
+
+
+def _halted(ref_id: str, message: str = HALTED) -> dict[str, Any]:
+    return {
+        "body": [{"errorCode": "PROCESSING_HALTED", "message": message}],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": ref_id,
+    }
+
+
+def _subrequest(ctx: Ctx, sub: dict[str, Any], refs: dict[str, Any]) -> RestResponse:
+    url = urlsplit(_resolve(str(sub.get("url", "")), refs))
+    m = _URL.match(url.path)
+    if m is None or not supported_version(m[1]):
+        raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
+    path = strip_path(m[2] or "")
+    if path.startswith("/composite") and not path.startswith("/composite/sobjects"):
+        raise SalesforceError(400, "INVALID_API_INPUT", "Composite requests cannot be nested")
+    headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
+    req = RestRequest(
+        str(sub.get("method", "GET")).upper(),
+        path,
+        dict(parse_qsl(url.query)),
+        _substitute(sub.get("body"), refs),
+        headers,
+    )
+    sub_ctx = Ctx(ctx.store, ctx.engine, ctx.org, ctx.user_id, m[1], ctx.dispatch)
+    assert ctx.dispatch is not None
+    return ctx.dispatch(sub_ctx, req)
+
+
+def composite(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
+    body = req.body
+    if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
+        raise json_parser_error("The request body must have a compositeRequest array")
+    subs: list[dict[str, Any]] = body["compositeRequest"]
+    if len(subs) > MAX_SUBREQUESTS:
+        raise SalesforceError(
+            400,
+            "INVALID_API_INPUT",
+            "Composite request contains too many "
+            f"subrequests: {len(subs)}. Maximum is {MAX_SUBREQUESTS}",
+        )
+    queries = sum(1 for s in subs if "/query" in str(s.get("url", "")))
+    if queries > MAX_QUERIES:
+        raise SalesforceError(
+            400,
+            "INVALID_API_INPUT",
+            f"At most {MAX_QUERIES} query subrequests are allowed in a composite request",
+        )
+    all_or_none = bool(body.get("allOrNone", False))
+    out: list[dict[str, Any]] = []
+    refs: dict[str, Any] = {}
+    try:
+        with ctx.store.db.transaction():
+            for sub in subs:
+                ref_id = str(sub.get("referenceId", ""))
+                try:
+                    with ctx.store.db.transaction():
+                        resp = _subrequest(ctx, sub, refs)
+                        if resp.status >= 400:
+                            raise Rollback
+                except _Unresolved as exc:
+                    out.append(
+                        _halted(
+                            ref_id,
+                            f"Invalid reference specified. No value for {exc} found in {ref_id}.",
+                        )
+                    )
+                    continue
+                except SalesforceError as exc:
+                    resp = RestResponse(exc.status, exc.body())
+                except Rollback:
+                    pass
+                out.append(
+                    {
+                        "body": resp.body,
+                        "httpHeaders": resp.headers,
+                        "httpStatusCode": resp.status,
+                        "referenceId": ref_id,
+                    }
+                )
+                if resp.status < 300:
+                    refs[ref_id] = resp.body
+            if all_or_none and any(r["httpStatusCode"] >= 400 for r in out):
+                raise Rollback
+    except Rollback:
+        first_error = next(i for i, r in enumerate(out) if r["httpStatusCode"] >= 400)
+        out = [r if i == first_error else _halted(r["referenceId"]) for i, r in enumerate(out)]
+    return RestResponse(200, {"compositeResponse": out})

@@ -1,0 +1,1 @@
+"""Object and field definitions: the standard objects, per-org custom fields, describe."""

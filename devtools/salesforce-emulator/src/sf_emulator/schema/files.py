@@ -1,0 +1,92 @@
+"""Files: ContentVersion (an upload), ContentDocument (the file), ContentDocumentLink
+(the file shared with a record), as chat transcripts and attachments use them."""
+
+from __future__ import annotations
+
+from sf_emulator.schema.fields import (
+    FieldDef,
+    ObjectDef,
+    long_text,
+    make_object,
+    picklist,
+    read_only,
+    ref,
+    system_fields,
+    text,
+)
+
+
+def content_objects() -> list[ObjectDef]:
+    version = make_object(
+        "ContentVersion",
+        "068",
+        "Content Versions",
+        [
+            *system_fields(),
+            text("Title", 255, nillable=False, defaulted_on_create=True),
+            text("PathOnClient", 500, nillable=False),
+            long_text("Description", 1000),
+            FieldDef("VersionData", "base64", nillable=False),
+            read_only(ref("ContentDocumentId", "ContentDocument", defaulted_on_create=True)),
+            ref(
+                "FirstPublishLocationId",
+                "Account",
+                "Case",
+                "Contact",
+                "Lead",
+                "User",
+                updateable=False,
+                relationship_name="FirstPublishLocation",
+            ),
+            read_only(text("FileExtension", 40)),
+            read_only(FieldDef("ContentSize", "int")),
+            read_only(FieldDef("IsLatest", "boolean", nillable=False, defaulted_on_create=True)),
+            read_only(text("VersionNumber", 20)),
+        ],
+        deletable=False,
+    )
+    document = make_object(
+        "ContentDocument",
+        "069",
+        "Content Documents",
+        [
+            *system_fields(),
+            text("Title", 255, nillable=False),
+            read_only(ref("LatestPublishedVersionId", "ContentVersion")),
+            read_only(text("FileExtension", 40)),
+            read_only(FieldDef("ContentSize", "int")),
+        ],
+        createable=False,
+    )
+    link = make_object(
+        "ContentDocumentLink",
+        "06A",
+        "Content Document Links",
+        [
+            *system_fields(None)[:1],
+            ref(
+                "ContentDocumentId",
+                "ContentDocument",
+                nillable=False,
+                updateable=False,
+                indexed=True,
+            ),
+            ref(
+                "LinkedEntityId",
+                "Account",
+                "Case",
+                "Contact",
+                "Lead",
+                "User",
+                nillable=False,
+                updateable=False,
+                indexed=True,
+            ),
+            picklist("ShareType", ("V", "C", "I"), default="V", nillable=False),
+            picklist(
+                "Visibility", ("AllUsers", "InternalUsers"), default="AllUsers", nillable=False
+            ),
+        ],
+        updateable=False,
+    )
+    return [version, document, link]
