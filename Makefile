@@ -54,6 +54,7 @@ topics: kafka-up ## Create/align every topic of the contracts' registry
 	@.venv/bin/chat-topics
 
 run: topics ## Set up and run the whole suite on local defaults (Ctrl-C stops it)
+	@mkdir -p .cache/salesforce-emulator
 	@.venv/bin/honcho -f Procfile start
 
 lint: setup ## ruff lint and format check
