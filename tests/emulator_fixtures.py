@@ -23,9 +23,36 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from simple_salesforce.api import Salesforce
+from simple_salesforce.api import Salesforce, SFType
+from simple_salesforce.exceptions import SalesforceError
 
 READY_TIMEOUT = 30.0
+
+
+def sobject(sf: Salesforce, name: str) -> SFType:
+    """`sf.<name>` for an sObject name: simple-salesforce types the attribute as a union
+    with its bulk handlers, which only `bulk` and `bulk2` return."""
+    handler = getattr(sf, name)
+    assert isinstance(handler, SFType)
+    return handler
+
+
+def rest(sf: Salesforce, path: str, **kwargs: Any) -> Any:
+    """`sf.restful(...)` for a call that answers with a JSON body (never 204 or empty)."""
+    result = sf.restful(path, **kwargs)
+    assert result is not None
+    return result
+
+
+def error_content(exc: SalesforceError) -> list[Any]:
+    """The parsed JSON body of a failed call.
+
+    simple-salesforce annotates `content` as bytes, but it raises with `response.json()`
+    (a list for every Salesforce error body, and for upsert's 300 list of record URLs).
+    """
+    content: object = exc.content
+    assert isinstance(content, list)
+    return content
 
 
 @dataclass(frozen=True)
