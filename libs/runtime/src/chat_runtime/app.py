@@ -69,6 +69,7 @@ def make_broker(
         enable_idempotence=True,
         ack_policy=AT_LEAST_ONCE,
         graceful_timeout=settings.shutdown_timeout_s,
+        security=settings.kafka_security().faststream(),
         middlewares=(LogContextMiddleware, prometheus_middleware(registry, service), *middlewares),
         logger=logger if logger is not None else logging.getLogger(f"{service}.kafka"),
         **broker_options,

@@ -6,6 +6,7 @@ import logging
 import re
 import socket
 import uuid
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -26,9 +27,11 @@ def reply_topic_name(client_name: str, instance_id: str | None = None) -> str:
     return f"{REPLY_TOPIC_PREFIX}{_safe(client_name)}.{_safe(instance)}"
 
 
-async def create_reply_topic(bootstrap_servers: str, name: str, retention_ms: int) -> None:
+async def create_reply_topic(
+    bootstrap_servers: str, name: str, retention_ms: int, **kafka_options: Any
+) -> None:
     """Create a one-partition reply topic; an existing one (same instance id) is reused."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_options)
     await admin.start()
     try:
         configs = {"retention.ms": str(retention_ms), "cleanup.policy": "delete"}
@@ -42,9 +45,9 @@ async def create_reply_topic(bootstrap_servers: str, name: str, retention_ms: in
         await admin.close()
 
 
-async def delete_reply_topic(bootstrap_servers: str, name: str) -> None:
+async def delete_reply_topic(bootstrap_servers: str, name: str, **kafka_options: Any) -> None:
     """Delete a reply topic; failure is logged, not raised (retention keeps it empty)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_options)
     try:
         await admin.start()
         await admin.delete_topics([name])

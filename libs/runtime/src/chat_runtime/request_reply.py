@@ -89,20 +89,20 @@ class RequestReplyClient:
         metrics: RequestReplyMetrics | None = None,
         reply_topic_retention_ms: int = 60 * 60 * 1000,
         producer: AIOKafkaProducer | None = None,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self.reply_topic = reply_topic_name(name, instance_id)
         self._default_timeout = default_timeout
         self._metrics = metrics or RequestReplyMetrics()
         self._retention_ms = reply_topic_retention_ms
+        # Connection security etc. (`ServiceSettings.kafka_security().aiokafka_options()`),
+        # applied to every client this one makes.
+        self._options = dict(kafka_options or {})
         self._own_producer = producer is None
-        self._producer = producer or AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=0,
-            client_id=f"rr-{self.reply_topic}"[:200],
-        )
+        # Built in start(): aiokafka clients need the running event loop, and a service's
+        # create_app() builds this client before there is one.
+        self._producer: AIOKafkaProducer | None = producer
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.Future[Reply]] = {}
@@ -117,9 +117,12 @@ class RequestReplyClient:
         """Create the reply topic, start reading it from its end, start the producer."""
         if self._started:
             return
-        await create_reply_topic(self._bootstrap, self.reply_topic, self._retention_ms)
+        await create_reply_topic(
+            self._bootstrap, self.reply_topic, self._retention_ms, **self._options
+        )
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
+            **self._options,
             group_id=None,  # a private topic: no group, no commits, no rebalances
             enable_auto_commit=False,
             client_id=f"rr-reader-{self.reply_topic}"[:200],
@@ -132,6 +135,15 @@ class RequestReplyClient:
         # skipped by a later "latest" lookup.
         await consumer.position(partition)
         self._consumer = consumer
+        if self._producer is None:
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=0,
+                client_id=f"rr-{self.reply_topic}"[:200],
+                **self._options,
+            )
         if self._own_producer:
             await self._producer.start()
         self._reader = asyncio.create_task(self._read_replies(), name=f"rr:{self.reply_topic}")
@@ -152,10 +164,11 @@ class RequestReplyClient:
                 await self._reader
         if self._consumer is not None:
             await self._consumer.stop()
-        if self._own_producer:
+        if self._own_producer and self._producer is not None:
             await self._producer.stop()
+            self._producer = None
         if delete_topic:
-            await delete_reply_topic(self._bootstrap, self.reply_topic)
+            await delete_reply_topic(self._bootstrap, self.reply_topic, **self._options)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -181,7 +194,7 @@ class RequestReplyClient:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """Send one request and wait for its reply; raises RequestTimeout after `timeout` s."""
-        if not self._started:
+        if not self._started or self._producer is None:
             raise RuntimeError("RequestReplyClient.start() must be awaited first")
         timeout = self._default_timeout if timeout is None else timeout
         correlation_id = uuid.uuid4().hex

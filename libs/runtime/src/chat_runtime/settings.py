@@ -15,13 +15,22 @@ import os
 import sys
 from typing import Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from chat_runtime.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 
 # The one variable every tool of the Kafka world knows; a service's prefixed one wins.
 KAFKA_BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -38,6 +47,11 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "chat-service"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
     group_id: str = Field(default="", description="Consumer group; the service name if unset.")
     # Probes and Prometheus reach the pod's IP, not its loopback.
     http_host: str = "0.0.0.0"  # noqa: S104
@@ -52,6 +66,16 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    def kafka_security(self) -> KafkaSecurity:
+        """The security every Kafka client of this service connects with."""
+        return KafkaSecurity(
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            ssl_cafile=self.kafka_ssl_cafile,
+        )
 
     @model_validator(mode="after")
     def _default_group(self) -> ServiceSettings:
@@ -79,15 +103,31 @@ class ServiceSettings(BaseSettings):
         )
 
 
+# The connection to Kafka is the same for every service, so the manifests set it once,
+# unprefixed; a prefixed variable still wins.
+_PLAIN_KAFKA_ENV = {
+    "kafka_bootstrap_servers": KAFKA_BOOTSTRAP_ENV,
+    "kafka_security_protocol": "KAFKA_SECURITY_PROTOCOL",
+    "kafka_sasl_mechanism": "KAFKA_SASL_MECHANISM",
+    "kafka_sasl_username": "KAFKA_SASL_USERNAME",
+    "kafka_sasl_password": "KAFKA_SASL_PASSWORD",
+    "kafka_ssl_cafile": "KAFKA_SSL_CAFILE",
+}
+
+
 class _PlainKafkaBootstrap(PydanticBaseSettingsSource):
-    """Reads `KAFKA_BOOTSTRAP_SERVERS` (no prefix) into `kafka_bootstrap_servers`."""
+    """Reads the unprefixed `KAFKA_*` connection variables into the `kafka_*` fields."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return os.environ.get(KAFKA_BOOTSTRAP_ENV), field_name, False
+        env = _PLAIN_KAFKA_ENV.get(field_name)
+        return (os.environ.get(env) if env else None), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        value = os.environ.get(KAFKA_BOOTSTRAP_ENV)
-        return {"kafka_bootstrap_servers": value} if value else {}
+        return {
+            field: value
+            for field, env in _PLAIN_KAFKA_ENV.items()
+            if (value := os.environ.get(env))
+        }
 
 
 class ConfigError(Exception):
@@ -109,8 +149,8 @@ def env_var_name(cls: type[BaseSettings], field_name: str) -> str:
         return " or ".join(str(choice).upper() for choice in alias.choices)
     prefix = cls.model_config.get("env_prefix", "")
     name = f"{prefix}{field_name}".upper()
-    if field_name == "kafka_bootstrap_servers":
-        name += f" (or {KAFKA_BOOTSTRAP_ENV})"
+    if field_name in _PLAIN_KAFKA_ENV:
+        name += f" (or {_PLAIN_KAFKA_ENV[field_name]})"
     return name
 
 
