@@ -123,3 +123,11 @@ class RefreshTokenRecord(Envelope):
     username: NonEmptyStr = Field(examples=["admin@acme.test"])
     connected_at: UtcDatetime = Field(examples=["2024-05-01T12:00:00Z"])
     last_refreshed_at: UtcDatetime | None = None
+    revoked_at: UtcDatetime | None = Field(
+        None,
+        description=(
+            "When Salesforce refused the token (`invalid_grant`): the tenant must reconnect. "
+            "Kept, not tombstoned, so every replica reports 'revoked' rather than "
+            "'never connected'."
+        ),
+    )

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DAY_MS = 24 * 60 * 60 * 1000
+LARGE_MESSAGE_BYTES = 4 * 1024 * 1024
+"""`max.message.bytes` of the chat topics: a webhook body may be 1 MiB, and its raw
+record, its conversation and its dead letter (base64, a third larger) must all fit."""
+_LARGE = {"max.message.bytes": str(LARGE_MESSAGE_BYTES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +47,14 @@ CHAT_RAW = TopicSpec(
         "Chat platform events as received (webhooks and direct producers), before validation."
     ),
     key="tenant_id + event_id",
+    extra_configs=dict(_LARGE),
 )
 CHAT_CONVERSATIONS = TopicSpec(
     name="chat.conversations.v1",
     partitions=12,
     description="One normalised conversation per ended chat or offline message.",
     key="tenant_id + visitor identity (email, else E.164 phone, else visitor id)",
+    extra_configs=dict(_LARGE),
 )
 CHAT_DLQ = TopicSpec(
     name="chat.dlq.v1",
@@ -56,6 +62,7 @@ CHAT_DLQ = TopicSpec(
     description="Raw events ingest could not accept, with the reason and the original bytes.",
     key="tenant_id when known",
     retention_ms=30 * DAY_MS,
+    extra_configs=dict(_LARGE),
 )
 CRM_COMMANDS = TopicSpec(
     name="crm.commands.v1",
