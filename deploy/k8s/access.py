@@ -1,0 +1,159 @@
+"""Who reads and writes what on Kafka: one entry per workload, the source of its KafkaUser.
+
+Each workload (a Deployment, named like its KafkaUser, its ServiceAccount and its Secret of
+Kafka credentials) is granted exactly the topics and consumer groups listed here, by
+registry constant, never by a topic name typed again. `generate.py` turns this table into
+`base/kafka/users.yaml`; `tests/unit/deploy` checks it against the code (the groups and
+subscribers each service builds) and against the ScaledObjects.
+
+ACLs, in Kafka's terms: a consumer needs Read on its topics and on its groups; a group-less
+reader (a compacted state topic read whole, a partition replayed) Read on the topic; a
+producer Write. Read and Write imply Describe; it is listed anyway, as Strimzi's examples
+do, so the YAML says what clients do. An idempotent producer needs no IdempotentWrite on
+the cluster since Kafka 3.0 (KIP-679): Write on a topic is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chat_contracts.topics import (
+    AUTH_CONNECTIONS,
+    AUTH_REFRESH_TOKENS,
+    AUTH_TOKEN_REQUESTS,
+    BOT_ACTIONS,
+    CHAT_CONVERSATIONS,
+    CHAT_DLQ,
+    CHAT_RAW,
+    CRM_COMMANDS,
+    CRM_DLQ,
+    CRM_SYNC_RESULTS,
+    CRM_SYNC_RETRY,
+    REPLY_TOPIC_PREFIX,
+    TENANT_SETTINGS,
+    TopicSpec,
+)
+
+Acl = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A consumer group and the topics it consumes."""
+
+    name: str
+    topics: tuple[TopicSpec, ...]
+    scales: bool = True
+    """Its lag is work waiting for capacity, so the workload scales on it. Not so for parked
+    work, which waits for its time, not for replicas."""
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaAccess:
+    """What one workload does on Kafka."""
+
+    user: str
+    """The KafkaUser, and the name of the Deployment that authenticates as it."""
+    groups: tuple[Group, ...] = ()
+    """Its consumer groups (named from the service's `group_id`), each with its topics."""
+    reads: tuple[TopicSpec, ...] = ()
+    """Topics read without a group (state loaded whole, partitions replayed)."""
+    produces: tuple[TopicSpec, ...] = ()
+    answers_requests: bool = False
+    """Replies to request/reply callers: writes to any topic under the reply prefix."""
+    asks_requests: bool = False
+    """A request/reply client: creates, reads and deletes its own reply topics."""
+
+    @property
+    def consumes(self) -> tuple[TopicSpec, ...]:
+        """Every topic read in one of its groups."""
+        return tuple(spec for group in self.groups for spec in group.topics)
+
+    def acls(self) -> list[Acl]:
+        """The KafkaUser's ACL rules, one per resource, in a stable order."""
+        topic_ops: dict[str, set[str]] = {}
+        for spec in (*self.consumes, *self.reads):
+            topic_ops.setdefault(spec.name, set()).update({"Describe", "Read"})
+        for spec in self.produces:
+            topic_ops.setdefault(spec.name, set()).update({"Describe", "Write"})
+        rules = [_rule("topic", name, "literal", ops) for name, ops in sorted(topic_ops.items())]
+        reply_ops: set[str] = set()
+        if self.answers_requests:
+            reply_ops |= {"Describe", "Write"}
+        if self.asks_requests:
+            # The client creates `replies.<client>.<instance>` at start, reads it from its end
+            # and deletes it at a clean stop (chat_runtime.reply_topics).
+            reply_ops |= {"Create", "Delete", "Describe", "Read", "Write"}
+        if reply_ops:
+            rules.append(_rule("topic", REPLY_TOPIC_PREFIX, "prefix", reply_ops))
+        for group in sorted(self.groups, key=lambda g: g.name):
+            rules.append(_rule("group", group.name, "literal", {"Read"}))
+        return rules
+
+
+# Kafka's own order of operations reads better than the alphabet.
+_OPERATION_ORDER = ("Describe", "Read", "Write", "Create", "Delete")
+
+
+def _rule(kind: str, name: str, pattern: str, operations: set[str]) -> Acl:
+    return {
+        "resource": {"type": kind, "name": name, "patternType": pattern},
+        "operations": [op for op in _OPERATION_ORDER if op in operations],
+    }
+
+
+WORKLOADS: tuple[KafkaAccess, ...] = (
+    # ingest runs as two Deployments (INGEST_WEBHOOK_ENABLED / INGEST_NORMALISER_ENABLED):
+    # the webhook half scales with HTTP load, the normaliser with chat.raw.v1's lag.
+    KafkaAccess(user="ingest-webhook", produces=(CHAT_RAW,)),
+    KafkaAccess(
+        user="ingest-normaliser",
+        groups=(Group("ingest", (CHAT_RAW,)),),
+        # tenant settings: phone regions; chat.raw.v1 replayed to rebuild the dedupe memory
+        reads=(TENANT_SETTINGS, CHAT_RAW),
+        produces=(CHAT_CONVERSATIONS, CHAT_DLQ),
+    ),
+    KafkaAccess(
+        user="crm-sync",
+        # One group per input, so parked chats and manual commands never wait behind a
+        # backlog of conversations.
+        groups=(
+            Group("crm-sync", (CHAT_CONVERSATIONS,)),
+            Group("crm-sync.retry", (CRM_SYNC_RETRY,), scales=False),
+            Group("crm-sync.commands", (CRM_COMMANDS,)),
+        ),
+        reads=(TENANT_SETTINGS,),
+        # chat.conversations.v1: a parked chat goes back to it once due.
+        produces=(
+            CRM_SYNC_RESULTS,
+            CRM_SYNC_RETRY,
+            CRM_DLQ,
+            CHAT_CONVERSATIONS,
+            AUTH_TOKEN_REQUESTS,
+        ),
+        answers_requests=True,  # crm.commands.v1 is request/reply
+        asks_requests=True,  # tokens from auth
+    ),
+    KafkaAccess(
+        user="bot-actions",
+        groups=(Group("bot-actions", (BOT_ACTIONS,)),),
+        produces=(AUTH_TOKEN_REQUESTS,),
+        answers_requests=True,
+        asks_requests=True,  # tokens from auth
+    ),
+    KafkaAccess(
+        user="auth",
+        groups=(Group("auth", (AUTH_TOKEN_REQUESTS,)),),
+        reads=(AUTH_REFRESH_TOKENS,),  # the token store, read whole at start, then followed
+        produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS),
+        answers_requests=True,
+    ),
+)
+
+
+def workload(user: str) -> KafkaAccess:
+    """The table's entry for `user`; KeyError when there is none."""
+    for entry in WORKLOADS:
+        if entry.user == user:
+            return entry
+    raise KeyError(user)

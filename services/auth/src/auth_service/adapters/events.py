@@ -1,0 +1,33 @@
+"""Connection events on `auth.connections.v1`, keyed by tenant."""
+
+from __future__ import annotations
+
+from aiokafka.errors import KafkaError
+
+from auth_service.adapters.kafka import KafkaWriter
+from chat_contracts.auth_events import ConnectionEvent
+from chat_contracts.keys import tenant_key
+from chat_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class KafkaEventPublisher:
+    def __init__(self, writer: KafkaWriter, topic: str) -> None:
+        self._writer = writer
+        self._topic = topic
+
+    async def publish(self, event: ConnectionEvent) -> None:
+        """Publish and wait for the broker's ack. A failure is logged, never raised: the
+        connection change it reports has already happened and must not be undone by it."""
+        try:
+            await self._writer.write(
+                self._topic, tenant_key(event.tenant_id), event.model_dump_json().encode()
+            )
+        except KafkaError as exc:
+            log.error(
+                "connection event not published",
+                kind=event.kind,
+                tenant_id=event.tenant_id,
+                error=type(exc).__name__,
+            )

@@ -1,0 +1,215 @@
+"""auth's settings: environment variables prefixed `AUTH_` (see the service README).
+
+Secrets have no default and stop the service at start, named, when missing:
+`AUTH_CLIENT_ID`/`AUTH_CLIENT_SECRET` (the connected app), `AUTH_ENCRYPTION_KEYS` (JSON
+object of key id to base64 of 32 random bytes; `AUTH_ENCRYPTION_KEY_ID` names the one
+that seals, required when there are several), `AUTH_ADMIN_TOKEN` (bearer token of the
+admin endpoints) and `AUTH_LINK_SECRET` (HMAC secret shared with the platform for signed
+connect links). `AUTH_DEMO_SEED` (set by the Procfile of `make run`, never by a
+deployment) names the emulator's seed file: the connected app comes from it, missing
+secrets get fixed local values, and its tenant is connected at start. It is refused
+unless every Salesforce URL points at a loopback address.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
+
+from pydantic import Field, PrivateAttr, SecretStr, StringConstraints, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from auth_service.domain.keyring import KEY_BYTES, KEY_ID_PATTERN, KeyRing
+from chat_contracts.base import TENANT_ID_PATTERN
+from chat_contracts.topics import AUTH_CONNECTIONS, AUTH_REFRESH_TOKENS, AUTH_TOKEN_REQUESTS
+from chat_runtime.settings import LogLevel, ServiceSettings
+
+DEMO_ADMIN_TOKEN: Final = "demo-admin-token"  # noqa: S105 - documented local-run value
+DEMO_LINK_SECRET: Final = "demo-link-secret"  # noqa: S105 - documented local-run value
+DEMO_KEY_ID: Final = "demo"
+# Fixed, so the local broker's sealed records still open after a restart of `make run`.
+DEMO_KEY: Final = hashlib.sha256(b"chat-salesforce-suite: local demo key, never real").digest()
+
+KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTenant:
+    """The emulator seed's org that `make run` connects without clicking."""
+
+    tenant_id: str
+    refresh_token: SecretStr
+    sandbox: bool
+
+
+class Settings(ServiceSettings):
+    """Everything auth reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", frozen=True)
+
+    service_name: str = "auth"
+    http_port: int = Field(default=8004, ge=0, le=65535)
+    public_url: str = Field(
+        "http://127.0.0.1:8004", description="Base URL admins' browsers reach auth at."
+    )
+    redirect_uri: str = Field("", description="OAuth callback; default {public_url}/oauth/callback")
+
+    sf_login_url: str = "https://127.0.0.1:8800"
+    sf_sandbox_login_url: str = "https://127.0.0.1:8800/sandbox"
+    sf_api_version: str = Field("59.0", pattern=r"^\d{2}\.\d$")
+    sf_ca_file: Path | None = Field(None, description="An extra CA to trust (the emulator's).")
+    sf_proxy: str | None = None
+    sf_timeout_s: float = Field(10.0, gt=0)
+
+    client_id: str = ""
+    client_secret: SecretStr | None = None
+    encryption_keys: dict[KeyId, SecretStr] = Field(default_factory=dict)
+    encryption_key_id: str = ""
+    admin_token: SecretStr | None = None
+    link_secret: SecretStr | None = None
+
+    link_ttl_s: int = Field(900, gt=0, le=86400, description="Lifetime of links auth mints.")
+    state_ttl_s: int = Field(600, gt=0, le=3600, description="Lifetime of an OAuth state.")
+    access_token_max_age_s: float = Field(3600.0, gt=0)
+    force_refresh_min_interval_s: float = Field(1.0, ge=0)
+    refresh_attempts: int = Field(4, ge=1, le=10)
+    refresh_backoff_s: float = Field(0.25, gt=0)
+    refresh_backoff_max_s: float = Field(4.0, gt=0)
+    failure_cooldown_s: float = Field(2.0, ge=0)
+    failure_cooldown_max_s: float = Field(60.0, ge=0)
+    default_request_timeout_s: float = Field(10.0, gt=0, description="Without a deadline.")
+    token_workers: int = Field(6, ge=1, le=64, description="Partitions answered at once.")
+    # Token requests are the suite's hottest path (one per Salesforce batch of every
+    # caller); a line each would be most of the log, saying nothing the metrics do not.
+    access_log_level: LogLevel = Field(
+        "DEBUG", description="Level of FastStream's per-request Received/Processed lines."
+    )
+    store_load_timeout_s: float = Field(60.0, gt=0)
+
+    demo_seed: Path | None = None
+
+    # Registry names by default; tests and benches point auth at throwaway topics.
+    token_requests_topic: str = AUTH_TOKEN_REQUESTS.name
+    refresh_tokens_topic: str = AUTH_REFRESH_TOKENS.name
+    connections_topic: str = AUTH_CONNECTIONS.name
+
+    _demo: DemoTenant | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        if self.demo_seed is not None:
+            self._apply_demo(self.demo_seed)
+        missing = [
+            name
+            for name, value in (
+                ("AUTH_CLIENT_ID", self.client_id),
+                ("AUTH_CLIENT_SECRET", self.client_secret),
+                ("AUTH_ENCRYPTION_KEYS", self.encryption_keys),
+                ("AUTH_ADMIN_TOKEN", self.admin_token),
+                ("AUTH_LINK_SECRET", self.link_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"{', '.join(missing)} required but not set "
+                "(AUTH_DEMO_SEED fills them for local runs)"
+            )
+        self._check_keys()
+        if not self.redirect_uri:
+            object.__setattr__(
+                self, "redirect_uri", f"{self.public_url.rstrip('/')}/oauth/callback"
+            )
+        return self
+
+    def _apply_demo(self, seed: Path) -> None:
+        for name, url in (
+            ("AUTH_SF_LOGIN_URL", self.sf_login_url),
+            ("AUTH_SF_SANDBOX_LOGIN_URL", self.sf_sandbox_login_url),
+        ):
+            if not _is_loopback(url):
+                raise ValueError(f"AUTH_DEMO_SEED is for local runs only: {name} is not loopback")
+        org = _read_seed(seed)
+        defaults = {
+            "client_id": org["client_id"],
+            "client_secret": SecretStr(org["client_secret"]),
+            "admin_token": SecretStr(DEMO_ADMIN_TOKEN),
+            "link_secret": SecretStr(DEMO_LINK_SECRET),
+            "encryption_keys": {DEMO_KEY_ID: SecretStr(base64.b64encode(DEMO_KEY).decode())},
+        }
+        for name, value in defaults.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)  # frozen: set once, here
+        self._demo = DemoTenant(
+            tenant_id=str(org.get("tenant_id", "10000")),
+            refresh_token=SecretStr(org["refresh_token"]),
+            sandbox=bool(org.get("sandbox", False)),
+        )
+
+    def _check_keys(self) -> None:
+        for key_id, value in self.encryption_keys.items():
+            try:
+                key = base64.b64decode(value.get_secret_value(), validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) != KEY_BYTES:
+                raise ValueError(
+                    f"AUTH_ENCRYPTION_KEYS: key {key_id!r} must be the base64 of {KEY_BYTES} bytes"
+                )
+        if not self.encryption_key_id:
+            if len(self.encryption_keys) > 1:
+                raise ValueError("AUTH_ENCRYPTION_KEY_ID is required when there are several keys")
+            object.__setattr__(self, "encryption_key_id", next(iter(self.encryption_keys)))
+        elif self.encryption_key_id not in self.encryption_keys:
+            raise ValueError("AUTH_ENCRYPTION_KEY_ID names no key of AUTH_ENCRYPTION_KEYS")
+
+    @property
+    def demo(self) -> DemoTenant | None:
+        """The tenant to connect at start (local runs only), if any."""
+        return self._demo
+
+    def key_ring(self) -> KeyRing:
+        keys = {k: base64.b64decode(v.get_secret_value()) for k, v in self.encryption_keys.items()}
+        return KeyRing(keys, self.encryption_key_id)
+
+    def login_url(self, sandbox: bool) -> str:
+        return (self.sf_sandbox_login_url if sandbox else self.sf_login_url).rstrip("/")
+
+    def secret(self, name: str) -> str:
+        """The value of a required secret setting (validated as present at start)."""
+        value = getattr(self, name)
+        assert isinstance(value, SecretStr)
+        return value.get_secret_value()
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_seed(path: Path) -> dict[str, Any]:
+    try:
+        orgs = json.loads(path.read_text("utf-8"))["orgs"]
+        org = next(o for o in orgs if "refresh_token" in o and "client_secret" in o)
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        raise ValueError(
+            "AUTH_DEMO_SEED: expected an emulator seed file with an org that has "
+            "client_id, client_secret and refresh_token"
+        ) from None
+    tenant = str(org.get("tenant_id", "10000"))
+    if not re.fullmatch(TENANT_ID_PATTERN, tenant):
+        raise ValueError("AUTH_DEMO_SEED: the org's tenant_id is not a valid tenant id")
+    return dict(org)

@@ -1,0 +1,53 @@
+"""Links signed by the platform: `?tenant=...&expires=...&sig=...`, HMAC-SHA256.
+
+The chat platform (which knows the shared link secret) sends an admin to the connect page
+with such a link; auth also mints them for the page's own forms and for admins holding
+the bearer token. The signature covers a purpose, the tenant and the expiry, so a link
+for tenant A cannot open tenant B, and a link lives at most `MAX_TTL_S`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from auth_service.domain.state import b64url
+
+_PURPOSE = "auth.connect-link.v1"
+MAX_TTL_S = 24 * 3600
+
+
+class LinkError(Exception):
+    """The link does not authorise; `reason`: malformed, expired, too_long, bad_signature."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"link {reason}")
+
+
+def link_signature(tenant_id: str, expires: int, secret: bytes) -> str:
+    message = f"{_PURPOSE}|{tenant_id}|{expires}".encode()
+    return b64url(hmac.new(secret, message, hashlib.sha256).digest())
+
+
+def sign_link(tenant_id: str, *, now: float, ttl_s: int, secret: bytes) -> dict[str, str]:
+    """The query parameters of a link for `tenant_id` valid `ttl_s` seconds."""
+    expires = int(now) + min(ttl_s, MAX_TTL_S)
+    return {
+        "tenant": tenant_id,
+        "expires": str(expires),
+        "sig": link_signature(tenant_id, expires, secret),
+    }
+
+
+def verify_link(tenant_id: str, expires: str, sig: str, *, now: float, secret: bytes) -> None:
+    """Raise LinkError unless `sig` is a current signature of (tenant, expires)."""
+    if not expires.isdigit() or not sig or len(sig) > 128:
+        raise LinkError("malformed")
+    expiry = int(expires)
+    if not hmac.compare_digest(link_signature(tenant_id, expiry, secret), sig):
+        raise LinkError("bad_signature")
+    if now >= expiry:
+        raise LinkError("expired")
+    if expiry - now > MAX_TTL_S:
+        raise LinkError("too_long")

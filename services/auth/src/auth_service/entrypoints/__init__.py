@@ -1,0 +1,1 @@
+"""Where the outside world comes in: the token-request subscriber and the HTTP routes."""

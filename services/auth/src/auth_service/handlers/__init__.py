@@ -1,0 +1,1 @@
+"""auth's use cases: token issuing, connect/disconnect, permission checks, status."""

@@ -1,0 +1,180 @@
+"""One refresh-token grant for a tenant, and what its outcome does to the connection.
+
+5xx, timeouts and unreachable hosts are retried with exponential backoff and jitter and
+never revoke; after the last attempt the tenant gets a doubling cool-down and a
+`refresh_failed` event. Salesforce's `invalid_grant` marks the tenant revoked in its
+record (so every replica, and the page, know) and publishes `revoked`. A success records
+when the token last worked, stores a rotated refresh token, and re-seals a record still
+sealed with an older key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, TokenResponse, TokenStore
+from auth_service.clock import Clock
+from auth_service.domain.errors import (
+    InvalidGrant,
+    SalesforceAuthError,
+    TokenUnavailable,
+    TransientError,
+)
+from auth_service.domain.keyring import KeyRing, KeyRingError
+from auth_service.domain.records import changed, open_token
+from auth_service.domain.tokens import Cooldown
+from auth_service.metrics import AuthMetrics
+from chat_contracts.auth import RefreshTokenRecord, TokenErrorCode
+from chat_contracts.auth_events import RefreshFailedEvent, RevokedEvent
+from chat_runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+REVOKED_MESSAGE = "Salesforce refused the refresh token (invalid_grant): reconnect the tenant"
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshPolicy:
+    attempts: int = 4
+    backoff_s: float = 0.25
+    backoff_max_s: float = 4.0
+    cooldown_s: float = 2.0
+    cooldown_max_s: float = 60.0
+
+
+class Refresher:
+    def __init__(
+        self,
+        *,
+        store: TokenStore,
+        salesforce: SalesforceOAuth,
+        events: EventPublisher,
+        ring: KeyRing,
+        metrics: AuthMetrics,
+        policy: RefreshPolicy,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._sf = salesforce
+        self._events = events
+        self.ring = ring
+        self._metrics = metrics
+        self._policy = policy
+        self._clock = clock
+        self._cooldowns: dict[str, Cooldown] = {}
+
+    def cooldown(self, tenant_id: str) -> Cooldown | None:
+        """The tenant's cool-down after failed refreshes, if any."""
+        return self._cooldowns.get(tenant_id)
+
+    def forgive(self, tenant_id: str) -> None:
+        self._cooldowns.pop(tenant_id, None)
+
+    async def refresh(self, record: RefreshTokenRecord) -> TokenResponse:
+        """A new access token for the record's connection, or TokenUnavailable."""
+        try:
+            refresh_token = open_token(record, self.ring)
+        except KeyRingError:
+            log.error(
+                "stored refresh token cannot be opened",
+                tenant_id=record.tenant_id,
+                key_id=record.key_id,
+            )
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED,
+                f"the stored token is sealed with key {record.key_id!r}, not in the key ring",
+            ) from None
+        attempts = 0
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    attempts += 1
+                    response = await self._sf.refresh(
+                        tenant_id=record.tenant_id,
+                        sandbox=record.sandbox,
+                        refresh_token=refresh_token,
+                    )
+        except InvalidGrant as exc:
+            self._metrics.refreshes.labels("invalid_grant").inc()
+            await self._revoked(record, exc)
+            raise TokenUnavailable(TokenErrorCode.REVOKED, REVOKED_MESSAGE) from None
+        except SalesforceAuthError as exc:
+            await self._failed(record, exc, attempts)
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED,
+                f"token refresh failed after {attempts} attempt(s): {exc.code}",
+            ) from None
+        self._metrics.refreshes.labels("ok").inc()
+        self.forgive(record.tenant_id)
+        await self._worked(record, response)
+        return response
+
+    def _retrying(self) -> AsyncRetrying:
+        policy = self._policy
+        return AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts),
+            wait=wait_exponential_jitter(
+                multiplier=policy.backoff_s, jitter=policy.backoff_s, max=policy.backoff_max_s
+            ),
+            retry=retry_if_exception_type(TransientError),
+            before_sleep=lambda state: self._metrics.refreshes.labels("transient").inc(),
+            reraise=True,
+        )
+
+    async def _revoked(self, record: RefreshTokenRecord, exc: InvalidGrant) -> None:
+        log.warning(
+            "Salesforce refused the refresh token: tenant must reconnect",
+            tenant_id=record.tenant_id,
+            error=exc.code,
+        )
+        await self._save(changed(record, ring=self.ring, revoked_at=self._clock.wall()))
+        await self._events.publish(
+            RevokedEvent(tenant_id=record.tenant_id, error=exc.code, message=exc.message)
+        )
+
+    async def _failed(
+        self, record: RefreshTokenRecord, exc: SalesforceAuthError, attempts: int
+    ) -> None:
+        transient = isinstance(exc, TransientError)
+        self._metrics.refreshes.labels("transient" if transient else "rejected").inc()
+        cooldown = self._cooldowns.setdefault(
+            record.tenant_id, Cooldown(self._policy.cooldown_s, self._policy.cooldown_max_s)
+        )
+        cooldown.failed(self._clock.mono())
+        log.warning(
+            "token refresh failed",
+            tenant_id=record.tenant_id,
+            error=exc.code,
+            attempts=attempts,
+            will_retry=transient,
+        )
+        await self._events.publish(
+            RefreshFailedEvent(
+                tenant_id=record.tenant_id,
+                error=exc.code,
+                message=exc.message,
+                attempts=attempts,
+                will_retry=transient,
+            )
+        )
+
+    async def _worked(self, record: RefreshTokenRecord, response: TokenResponse) -> None:
+        if self._store.get(record.tenant_id) is not record:
+            return  # reconnected or disconnected meanwhile: that write wins
+        rotated = response.refresh_token.get_secret_value() if response.refresh_token else None
+        if rotated is None and not self.ring.is_current(record.key_id):
+            rotated = open_token(record, self.ring)
+        now = self._clock.wall()
+        await self._save(
+            changed(record, ring=self.ring, refresh_token=rotated, last_refreshed_at=now)
+        )
+
+    async def _save(self, record: RefreshTokenRecord) -> None:
+        try:
+            await self._store.put(record)
+        except KafkaError as exc:
+            log.error("refresh-token record not written", error=type(exc).__name__)

@@ -1,0 +1,150 @@
+"""Access tokens for callers: served from a per-tenant cache, refreshed one at a time.
+
+`TokenService.issue` answers a `TokenRequest`; `access` is what the pages and the
+permission check use. However many callers of a tenant wait, one refresh runs (single
+flight); a waiter whose deadline passes gives up without cancelling it. What a refresh's
+outcome does to the connection is `handlers.refresh`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from auth_service.adapters.ports import TokenResponse, TokenStore
+from auth_service.clock import Clock
+from auth_service.domain.errors import TokenUnavailable
+from auth_service.domain.single_flight import SingleFlight
+from auth_service.domain.tokens import AccessGrant, CachePolicy, Decision
+from auth_service.handlers.refresh import Refresher
+from auth_service.metrics import AuthMetrics
+from chat_contracts.auth import (
+    RefreshTokenRecord,
+    TokenErrorCode,
+    TokenErrorReply,
+    TokenGrantedReply,
+    TokenRequest,
+)
+
+
+class TokenService:
+    def __init__(
+        self,
+        *,
+        store: TokenStore,
+        refresher: Refresher,
+        metrics: AuthMetrics,
+        cache_policy: CachePolicy,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._refresher = refresher
+        self._metrics = metrics
+        self._policy = cache_policy
+        self._clock = clock
+        self._cache: dict[str, tuple[AccessGrant, datetime]] = {}  # grant, its connection
+        self.flights: SingleFlight[str, AccessGrant] = SingleFlight()
+        store.listen(self._on_record)
+
+    async def issue(
+        self, request: TokenRequest, *, deadline: float
+    ) -> TokenGrantedReply | TokenErrorReply:
+        """The reply to a token request that must be answered by `deadline` (epoch s)."""
+        tenant = request.tenant_id
+        try:
+            grant = await self.access(
+                tenant,
+                force=request.force_refresh,
+                rejected_fingerprint=request.rejected_token_fingerprint,
+                timeout=deadline - self._clock.epoch(),
+            )
+        except TokenUnavailable as exc:
+            self._metrics.token_requests.labels(exc.code.value).inc()
+            return TokenErrorReply(tenant_id=tenant, code=exc.code, message=exc.message)
+        self._metrics.token_requests.labels("ok").inc()
+        return TokenGrantedReply(
+            tenant_id=tenant,
+            access_token=grant.access_token,
+            instance_url=grant.instance_url,
+            org_id=grant.org_id,
+            user_id=grant.user_id,
+            issued_at=grant.issued_at,
+        )
+
+    async def access(
+        self,
+        tenant_id: str,
+        *,
+        force: bool = False,
+        rejected_fingerprint: str | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109 - part of the request, shared by waiters
+    ) -> AccessGrant:
+        """The tenant's access token: cached, or refreshed once for all who wait."""
+        record = self._connected(tenant_id)
+        now = self._clock.mono()
+        cached = self._cached(tenant_id, record)
+        decision = self._policy.decide(
+            cached, now=now, force=force, rejected_fingerprint=rejected_fingerprint
+        )
+        if decision is Decision.SERVE and cached is not None:
+            return cached
+        cooldown = self._refresher.cooldown(tenant_id)
+        if cooldown is not None and cooldown.blocks(now) and not self.flights.running(tenant_id):
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED,
+                f"Salesforce refresh failing; next attempt in {cooldown.remaining(now):.1f}s",
+            )
+        try:
+            return await self.flights.wait(tenant_id, lambda: self._refresh(tenant_id), timeout)
+        except TimeoutError:
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED, "token refresh still running at the deadline"
+            ) from None
+
+    def prime(self, record: RefreshTokenRecord, response: TokenResponse) -> AccessGrant:
+        """Cache the access token a connect just obtained (no refresh needed after it)."""
+        grant = self._grant(response)
+        self._cache[record.tenant_id] = (grant, record.connected_at)
+        self._refresher.forgive(record.tenant_id)
+        return grant
+
+    async def _refresh(self, tenant_id: str) -> AccessGrant:
+        record = self._connected(tenant_id)
+        grant = self._grant(await self._refresher.refresh(record))
+        self._cache[tenant_id] = (grant, record.connected_at)
+        return grant
+
+    def _connected(self, tenant_id: str) -> RefreshTokenRecord:
+        record = self._store.get(tenant_id)
+        if record is None:
+            raise TokenUnavailable(
+                TokenErrorCode.NOT_CONNECTED, "the tenant is not connected to Salesforce"
+            )
+        if record.revoked_at is not None:
+            raise TokenUnavailable(
+                TokenErrorCode.REVOKED,
+                "Salesforce revoked the connection (invalid_grant): reconnect the tenant",
+            )
+        return record
+
+    def _cached(self, tenant_id: str, record: RefreshTokenRecord) -> AccessGrant | None:
+        entry = self._cache.get(tenant_id)
+        if entry is None or entry[1] != record.connected_at:
+            return None  # none, or obtained under a connection that was replaced since
+        return entry[0]
+
+    def _on_record(self, tenant_id: str, record: RefreshTokenRecord | None) -> None:
+        if record is None or record.revoked_at is not None:
+            self._cache.pop(tenant_id, None)
+        states = [("revoked" if r.revoked_at else "connected") for r in self._store.records()]
+        for state in ("connected", "revoked"):
+            self._metrics.tenants.labels(state).set(states.count(state))
+
+    def _grant(self, response: TokenResponse) -> AccessGrant:
+        return AccessGrant(
+            access_token=response.access_token,
+            instance_url=response.instance_url,
+            org_id=response.org_id,
+            user_id=response.user_id,
+            issued_at=response.issued_at,
+            obtained_at=self._clock.mono(),
+        )

@@ -1,0 +1,1 @@
+"""bot-actions' outside world: Salesforce (through chat_salesforce) and Kafka."""

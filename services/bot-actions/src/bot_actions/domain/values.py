@@ -1,0 +1,88 @@
+"""Placeholder resolution for plain values, and values as typed SOQL literals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from bot_actions.domain.errors import ActionError, validation
+from chat_contracts.base import JsonScalar
+from chat_salesforce.schema import DATE_TYPES, NUMBER_TYPES, FieldSchema
+from chat_salesforce.soql import format_number, quote
+from chat_salesforce.templates import TemplateError, UnknownPlaceholders, as_text, substitute
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def resolve(value: JsonScalar, variables: Mapping[str, JsonScalar]) -> JsonScalar:
+    """`value` with its `{!Name}` placeholders resolved (non-strings pass through)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return substitute(value, variables)
+    except UnknownPlaceholders as exc:
+        raise validation(str(exc), exc.names) from None
+    except TemplateError as exc:
+        raise validation(str(exc)) from None
+
+
+def resolve_all(
+    values: Mapping[str, JsonScalar], variables: Mapping[str, JsonScalar]
+) -> dict[str, JsonScalar]:
+    """Every value resolved; all unknown placeholders are reported together."""
+    out: dict[str, JsonScalar] = {}
+    unknown: list[str] = []
+    for name, value in values.items():
+        try:
+            out[name] = resolve(value, variables)
+        except ActionError as exc:
+            if not exc.fields:
+                raise
+            unknown += [f for f in exc.fields if f not in unknown]
+    if unknown:
+        raise validation(str(UnknownPlaceholders(tuple(unknown))), unknown)
+    return out
+
+
+def is_blank(value: JsonScalar) -> bool:
+    """What Salesforce stores as null: null, or a string of nothing but whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def literal_for(field: FieldSchema, value: JsonScalar) -> str:
+    """The SOQL literal comparing `field` with `value`, typed by the field.
+
+    Numbers, booleans, dates and datetimes are written unquoted only after they are
+    checked to be one (a number from its parsed value, a date against its pattern), so
+    no text reaches the query outside quotes; everything else is an escaped string.
+    """
+    if value is None:
+        return "null"
+    if field.type in NUMBER_TYPES:
+        return _number(field, value)
+    if field.type == "boolean":
+        text = as_text(value).strip().lower()
+        if text not in {"true", "false"}:
+            raise validation(f"{field.name} is a checkbox: true or false", [field.name])
+        return text
+    if field.type in DATE_TYPES:
+        text = as_text(value).strip()
+        pattern = _DATE if field.type == "date" else _DATETIME
+        if field.type == "time" or not pattern.match(text):
+            raise validation(f"{field.name} needs an ISO {field.type}", [field.name])
+        return text
+    return quote(as_text(value))
+
+
+def _number(field: FieldSchema, value: JsonScalar) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value)
+    try:
+        number = Decimal(as_text(value).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise validation(f"{field.name} is a number", [field.name])
+    return format(number, "f")

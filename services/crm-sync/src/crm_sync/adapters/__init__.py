@@ -1,0 +1,1 @@
+"""The outside world of crm-sync: Salesforce, Kafka, the settings topic, attachment URLs."""

@@ -1,0 +1,62 @@
+"""Attachments fetched from the chat platform's URLs, to be stored as files in Salesforce.
+
+Only the configured schemes (and hosts, when listed) are fetched, redirects are not
+followed and a file larger than the limit is skipped: a chat's URL must not make
+crm-sync reach into its own network or fill its memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class HttpFileFetcher:
+    """`FileFetcher` over httpx."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int,
+        timeout_s: float,
+        schemes: tuple[str, ...] = ("https",),
+        hosts: tuple[str, ...] = (),
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.max_bytes, self.schemes, self.hosts = max_bytes, schemes, {h.lower() for h in hosts}
+        self._client = client or httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
+
+    def allowed(self, url: str) -> bool:
+        """Whether `url` may be fetched."""
+        parts = urlsplit(url)
+        if parts.scheme not in self.schemes or not parts.hostname:
+            return False
+        return not self.hosts or parts.hostname.lower() in self.hosts
+
+    async def fetch(self, url: str) -> bytes | None:
+        if not self.allowed(url):
+            log.warning("attachment not fetched: scheme or host not allowed")
+            return None
+        try:
+            async with self._client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    log.warning("attachment not fetched: HTTP %s", response.status_code)
+                    return None
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > self.max_bytes:
+                        log.warning("attachment skipped: larger than %s bytes", self.max_bytes)
+                        return None
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            log.warning("attachment not fetched: %s", type(exc).__name__)
+            return None
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self._client.aclose()

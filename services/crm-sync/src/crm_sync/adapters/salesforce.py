@@ -1,0 +1,196 @@
+"""`SalesforcePort` over `chat_salesforce`'s gateway: every read and every write of a round
+is one Composite call (`POST /composite`), whose subrequests are SOQL queries and sObject
+Collections; a Composite call counts once against the org's daily API budget.
+
+SOQL is built here from `InQuery` values, each value escaped as a SOQL literal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote as url_quote
+
+from chat_contracts.sync import RetryReason
+from chat_salesforce.errors import (
+    InvalidSession,
+    NotConnected,
+    RequestLimitExceeded,
+    SalesforceApiError,
+    TokenUnavailable,
+    TransientError,
+    TransportError,
+)
+from chat_salesforce.gateway import SalesforceGateway
+from chat_salesforce.tokens import TokenSource
+from crm_sync.adapters.composite import raise_for, record_error, reference, soql, sub_error
+from crm_sync.adapters.ports import (
+    CallRejected,
+    OutcomeUnknown,
+    SalesforceUnavailable,
+    TenantUnavailable,
+)
+from crm_sync.domain.salesforce import (
+    ApiUsage,
+    CallStats,
+    Connection,
+    InQuery,
+    Reads,
+    SaveResult,
+    StepResult,
+    WriteStep,
+)
+from crm_sync.domain.schema import ObjectSchema, parse_describe
+
+T = TypeVar("T")
+MAX_SUBREQUESTS = 25
+MAX_QUERIES = 5
+_DISCONNECTED = {"revoked": RetryReason.REVOKED, "not_connected": RetryReason.NOT_CONNECTED}
+
+
+class GatewaySalesforce:
+    """The org of each tenant, through the shared gateway (tokens from auth)."""
+
+    def __init__(self, gateway: SalesforceGateway, tokens: TokenSource, api_version: str) -> None:
+        self.gateway, self.tokens = gateway, tokens
+        self.base = f"/services/data/v{api_version}"
+
+    async def connection(self, tenant_id: str) -> Connection:
+        token = await _mapped(lambda: self.tokens.get(tenant_id), write=False)
+        return Connection(token.user_id, token.org_id)
+
+    async def describe(
+        self, tenant_id: str, objects: Sequence[str]
+    ) -> tuple[dict[str, ObjectSchema], CallStats]:
+        subs = [
+            {"method": "GET", "url": f"{self.base}/sobjects/{name}/describe", "referenceId": name}
+            for name in objects
+        ]
+        answers, calls = await self._composite(tenant_id, subs, write=False)
+        found = {}
+        for name, sub in zip(objects, answers, strict=True):
+            if int(sub.get("httpStatusCode", 500)) < 300:
+                found[name] = parse_describe(sub["body"])
+            elif int(sub.get("httpStatusCode", 500)) >= 500:
+                raise_for(sub)
+        return found, CallStats(calls, self.usage(tenant_id))
+
+    async def read(self, tenant_id: str, queries: Mapping[str, InQuery]) -> tuple[Reads, CallStats]:
+        names = list(queries)
+        subs = [
+            {
+                "method": "GET",
+                "url": f"{self.base}/query?q={url_quote(soql(queries[n]), safe='')}",
+                "referenceId": n,
+            }
+            for n in names
+        ]
+        reads, calls = Reads(), 0
+        for start in range(0, len(subs), MAX_QUERIES):
+            answers, spent = await self._composite(
+                tenant_id, subs[start : start + MAX_QUERIES], write=False
+            )
+            calls += spent
+            for name, sub in zip(names[start : start + MAX_QUERIES], answers, strict=True):
+                raise_for(sub)
+                rows, more = await self._all_pages(tenant_id, sub["body"])
+                reads.rows[name] = rows
+                calls += more
+        return reads, CallStats(calls, self.usage(tenant_id))
+
+    async def write(
+        self, tenant_id: str, steps: Sequence[WriteStep]
+    ) -> tuple[dict[str, StepResult], CallStats]:
+        subs = [
+            {
+                "method": "POST" if step.method == "create" else "PATCH",
+                "url": f"{self.base}/composite/sobjects",
+                "referenceId": step.name,
+                "body": {
+                    "allOrNone": False,
+                    "records": [
+                        {
+                            "attributes": {"type": r.sobject},
+                            **{k: reference(v) for k, v in r.fields.items()},
+                        }
+                        for r in step.records
+                    ],
+                },
+            }
+            for step in steps
+        ]
+        answers, calls = await self._composite(tenant_id, subs, write=True)
+        out = {}
+        for step, sub in zip(steps, answers, strict=True):
+            body = sub.get("body")
+            if int(sub.get("httpStatusCode", 500)) >= 300 or not isinstance(body, list):
+                out[step.name] = StepResult(step.name, error=sub_error(sub))
+                continue
+            out[step.name] = StepResult(
+                step.name,
+                tuple(
+                    SaveResult(item.get("id"))
+                    if item.get("success")
+                    else SaveResult(
+                        None, tuple(record_error(e) for e in item.get("errors") or [{}])
+                    )
+                    for item in body
+                ),
+            )
+        return out, CallStats(calls, self.usage(tenant_id))
+
+    def usage(self, tenant_id: str) -> ApiUsage | None:
+        usage = self.gateway.budget.usage(tenant_id)
+        return ApiUsage(usage.used, usage.limit) if usage is not None else None
+
+    async def _composite(
+        self, tenant_id: str, subs: list[dict[str, Any]], *, write: bool
+    ) -> tuple[list[Mapping[str, Any]], int]:
+        if len(subs) > MAX_SUBREQUESTS:
+            raise ValueError(f"{len(subs)} subrequests: at most {MAX_SUBREQUESTS}")
+        body = {"allOrNone": False, "compositeRequest": subs}
+        answer = await _mapped(
+            lambda: self.gateway.restful(
+                tenant_id, "composite", method="POST", json=body, operation="composite", retry=True
+            ),
+            write=write,
+        )
+        return list(answer["compositeResponse"]), 1
+
+    async def _all_pages(self, tenant_id: str, page: Mapping[str, Any]) -> tuple[list[Any], int]:
+        rows, calls = list(page.get("records", ())), 0
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            path = str(page["nextRecordsUrl"]).split(f"{self.base}/", 1)[-1]
+
+            async def next_page(path: str = path) -> Any:
+                return await self.gateway.restful(tenant_id, path, operation="query")
+
+            page = await _mapped(next_page, write=False)
+            rows += page.get("records", ())
+            calls += 1
+        return rows, calls
+
+
+async def _mapped(call: Callable[[], Awaitable[T]], *, write: bool) -> T:
+    """Run a gateway call, turning its errors into the port's."""
+    try:
+        return await call()
+    except NotConnected as exc:
+        reason = _DISCONNECTED.get(exc.code, RetryReason.NOT_CONNECTED)
+        raise TenantUnavailable(reason, f"{exc.code}: {exc.message}") from exc
+    except TokenUnavailable as exc:
+        raise TenantUnavailable(RetryReason.INTERNAL, str(exc)) from exc
+    except InvalidSession as exc:
+        raise TenantUnavailable(
+            RetryReason.NOT_CONNECTED, "Salesforce refused a fresh session"
+        ) from exc
+    except RequestLimitExceeded as exc:
+        raise TenantUnavailable(
+            RetryReason.API_BUDGET, exc.message or "API limit exceeded"
+        ) from exc
+    except TransportError as exc:
+        raise (OutcomeUnknown if write else SalesforceUnavailable)(str(exc)) from exc
+    except TransientError as exc:
+        raise SalesforceUnavailable(f"{exc.error_code}: {exc.message}") from exc
+    except SalesforceApiError as exc:
+        raise CallRejected(exc.error_code, exc.message, exc.fields) from exc

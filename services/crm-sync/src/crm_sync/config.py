@@ -1,0 +1,83 @@
+"""crm-sync's settings: environment variables prefixed `CRM_SYNC_`.
+
+Every value has a local default. Topic names default to the contracts' registry; tests
+and benches point them at throwaway topics. Salesforce is reached through the tokens auth
+hands out, so crm-sync holds no Salesforce secret of its own.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from chat_contracts.topics import (
+    AUTH_TOKEN_REQUESTS,
+    CHAT_CONVERSATIONS,
+    CRM_COMMANDS,
+    CRM_DLQ,
+    CRM_SYNC_RESULTS,
+    CRM_SYNC_RETRY,
+    TENANT_SETTINGS,
+)
+from chat_runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Everything crm-sync reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_SYNC_", extra="ignore", frozen=True)
+
+    service_name: str = "crm-sync"
+    http_port: int = Field(default=8002, ge=0, le=65535)
+
+    conversations_topic: str = CHAT_CONVERSATIONS.name
+    retry_topic: str = CRM_SYNC_RETRY.name
+    results_topic: str = CRM_SYNC_RESULTS.name
+    dlq_topic: str = CRM_DLQ.name
+    commands_topic: str = CRM_COMMANDS.name
+    settings_topic: str = TENANT_SETTINGS.name
+    token_topic: str = AUTH_TOKEN_REQUESTS.name
+
+    poll_max_records: int = Field(2000, gt=0, description="Records taken per consumer poll.")
+    poll_timeout_ms: int = Field(100, gt=0, description="Longest wait of an empty poll.")
+    tenant_deadline_s: float = Field(
+        60.0, gt=0, description="A tenant's share of a poll taking longer is parked."
+    )
+
+    sf_api_version: str = "59.0"
+    sf_ca_file: str | None = Field(
+        None, description="CA file to trust for Salesforce (the emulator's ca.pem locally)."
+    )
+    sf_timeout_s: float = Field(30.0, gt=0, description="Timeout of one Salesforce call.")
+    sf_threads: int = Field(32, gt=0, description="Threads running Salesforce calls.")
+    sf_per_tenant: int = Field(4, gt=0, description="Concurrent Salesforce calls per tenant.")
+    token_timeout_s: float = Field(5.0, gt=0, description="How long auth may take to answer.")
+    chat_id_field: str = Field(
+        "Chat_Id__c",
+        description="External-id field on Task/Case holding the chat id, when the org has it; "
+        "without it the Subject (which names the chat id) is the dedupe key.",
+    )
+    describe_ttl_s: float = Field(3600.0, gt=0)
+    owner_cache_ttl_s: float = Field(900.0, gt=0)
+
+    max_rounds: int = Field(5, ge=1, description="Write rounds per batch before parking.")
+    round_backoff_s: float = Field(0.2, ge=0, description="First pause between rounds.")
+    round_backoff_max_s: float = Field(3.0, ge=0)
+    park_backoff_s: float = Field(10.0, gt=0, description="First not-before delay of a park.")
+    park_backoff_max_s: float = Field(900.0, gt=0)
+    budget_backoff_s: float = Field(
+        600.0, gt=0, description="Over its API budget share, a tenant writes once per this."
+    )
+    retry_max_age_s: float = Field(
+        3 * 24 * 3600.0, gt=0, description="Parked longer than this: dead-lettered."
+    )
+    retry_wait_cap_s: float = Field(
+        20.0, gt=0, description="Longest the retry consumer waits before re-parking."
+    )
+
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    attachment_timeout_s: float = Field(10.0, gt=0)
+    attachment_schemes: tuple[str, ...] = ("https",)
+    attachment_hosts: tuple[str, ...] = Field(
+        (), description="Hosts attachments may be fetched from; empty = any."
+    )

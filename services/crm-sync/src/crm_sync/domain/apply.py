@@ -1,0 +1,140 @@
+"""What a round's write results mean for each chat: ids learnt, duplicates linked, fields
+cut, owners dropped, transient failures left for the next round, permanent ones given up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from crm_sync.domain.errors import Action, classify, dead_letter_reason, too_long_limits
+from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, NEW_PERSONS, UPDATES, RoundPlan
+from crm_sync.domain.records import file_record
+from crm_sync.domain.salesforce import (
+    NewRecord,
+    RecordError,
+    Ref,
+    SaveResult,
+    StepResult,
+    WriteStep,
+)
+from crm_sync.domain.work import ChatWork, TenantContext
+
+_HALTED = RecordError("PROCESSING_HALTED", "the step did not run")
+
+
+def add_files(
+    plan: RoundPlan, works: Sequence[ChatWork], ctx: TenantContext, max_bytes: int
+) -> None:
+    """Add the upload of pending files (about `max_bytes` a round at most) to the plan: on
+    the activity when the org allows files there, else on the person."""
+    on_activity = ctx.schema.files_on(ctx.activity_object)
+    refs: dict[int, Ref] = {}
+    if on_activity:
+        for name, chats in plan.activities.items():
+            refs.update((id(work), Ref(name, index)) for index, work in enumerate(chats))
+    else:
+        for index, chats in enumerate(plan.new_persons):
+            refs.update((id(work), Ref(NEW_PERSONS, index)) for work in chats)
+    records: list[NewRecord] = []
+    budget = max_bytes
+    for work in works:
+        if work.failure is not None:
+            continue
+        known = work.activity_id if on_activity else work.person_id
+        parent = known if known is not None else refs.get(id(work))
+        if parent is None:
+            continue
+        for file in work.files:
+            if records and len(file.data) > budget:
+                break
+            budget -= len(file.data)
+            records.append(file_record(file, parent))
+            plan.files.append((work, file))
+    if records:
+        plan.steps.append(WriteStep(FILES, "create", tuple(records)))
+
+
+def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: TenantContext) -> None:
+    """Record every step's outcome on the chats it served."""
+    for index, chats in enumerate(plan.new_persons):
+        outcome = _result(results, NEW_PERSONS, index)
+        for work in chats:
+            if outcome.ok:
+                work.person_id, work.person_outcome = outcome.id, "created"
+                work.person_object = ctx.person_object
+            else:
+                _failed(
+                    work, outcome.errors[0], ctx.person_object, _record(plan, NEW_PERSONS, index)
+                )
+    for index, chats in enumerate(plan.updates):
+        outcome = _result(results, UPDATES, index)
+        for work in chats:
+            if outcome.ok:
+                work.update_pending, work.person_outcome = False, "updated"
+                continue
+            action = classify(outcome.errors[0], owner_set=False)
+            if action is Action.TRUNCATE:
+                _cut(
+                    work,
+                    outcome.errors[0],
+                    work.person_object or ctx.person_object,
+                    _record(plan, UPDATES, index),
+                )
+            elif action is Action.RETRY:
+                work.transient = outcome.errors[0]
+            else:  # a rule refusing the update does not lose the chat: it is written anyway
+                work.update_pending, work.update_given_up = False, True
+    for name in (ACTS_KNOWN, ACTS_NEW):
+        for index, work in enumerate(plan.activities.get(name, [])):
+            outcome = _result(results, name, index)
+            if outcome.ok:
+                work.activity_id, work.activity_created = outcome.id, True
+            elif work.failure is None:
+                _failed(work, outcome.errors[0], ctx.activity_object, _record(plan, name, index))
+    for index, (work, file) in enumerate(plan.files):
+        outcome = _result(results, FILES, index)
+        if outcome.ok or classify(outcome.errors[0]) is Action.DEAD_LETTER:
+            # A file Salesforce refuses for good is left out (its link is in the details);
+            # the chat itself is written.
+            work.attachments_uploaded += int(outcome.ok)
+            work.files.remove(file)
+        else:
+            work.transient = outcome.errors[0]
+
+
+def _result(results: Mapping[str, StepResult], name: str, index: int) -> SaveResult:
+    step = results.get(name)
+    if step is None or step.error is not None or index >= len(step.results):
+        error = step.error if step is not None and step.error is not None else _HALTED
+        return SaveResult(None, (error,))
+    return step.results[index]
+
+
+def _record(plan: RoundPlan, name: str, index: int) -> NewRecord | None:
+    step = next((s for s in plan.steps if s.name == name), None)
+    return step.records[index] if step is not None and index < len(step.records) else None
+
+
+def _cut(work: ChatWork, error: RecordError, sobject: str, record: NewRecord | None) -> None:
+    sent = {k: v for k, v in (record.fields if record else {}).items() if isinstance(v, str)}
+    limits = too_long_limits(error, sent)
+    if not limits:  # nothing we sent can be cut: it will not get better
+        work.fail(error, dead_letter_reason(error))
+        return
+    work.limits.setdefault(sobject, {}).update(limits)
+    work.transient = error
+
+
+def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord | None) -> None:
+    action = classify(error, owner_set=not work.drop_owner)
+    if action is Action.LINK_DUPLICATE and sobject in ("Lead", "Contact"):
+        work.person_id, work.person_outcome = error.duplicate_ids[0], "matched"
+        work.person_object = "Lead" if error.duplicate_ids[0].startswith("00Q") else "Contact"
+        work.transient = error
+    elif action is Action.TRUNCATE:
+        _cut(work, error, sobject, record)
+    elif action is Action.DROP_OWNER:
+        work.drop_owner, work.transient = True, error
+    elif action is Action.RETRY:
+        work.transient = error
+    else:  # permanent, or a duplicate named for an activity (nothing to link it to)
+        work.fail(error, dead_letter_reason(error))

@@ -1,0 +1,87 @@
+"""Conversation values into Salesforce fields: the tenant's field mapping (custom `__c`
+fields too), typed by describe, and every text cut to the length its field allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from chat_contracts.chat import Conversation
+from chat_contracts.settings import FieldMappingRule
+from crm_sync.domain.salesforce import FieldValue
+from crm_sync.domain.schema import ObjectSchema
+
+_TRUE = frozenset({"true", "1", "yes", "y", "on"})
+_INTEGER_TYPES = frozenset({"int", "long"})
+_NUMBER_TYPES = frozenset({"double", "currency", "percent"})
+
+
+def source_value(conversation: Conversation, source: str) -> Any:
+    """The value a mapping's `source` names (`visitor.email`, `custom_fields.Plan`, ...)."""
+    head, _, rest = source.partition(".")
+    if head in {"custom_fields", "custom_variables"}:
+        values: Mapping[str, str] = getattr(conversation, head)
+        return values.get(rest)
+    value: Any = getattr(conversation, head, None)
+    if rest:
+        value = getattr(value, rest, None) if value is not None else None
+    return value
+
+
+def coerce(value: Any, field_type: str | None) -> FieldValue:
+    """A source value in the JSON form a field of `field_type` accepts (None: leave out)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if field_type == "date" else value.isoformat()
+    text = str(value)
+    if field_type == "boolean":
+        return text.strip().lower() in _TRUE
+    if field_type in _INTEGER_TYPES or field_type in _NUMBER_TYPES:
+        try:
+            number = float(text.replace(",", "").strip())
+        except ValueError:
+            return None
+        return int(number) if field_type in _INTEGER_TYPES else number
+    return text
+
+
+def mapped_fields(
+    conversation: Conversation,
+    rules: Iterable[FieldMappingRule],
+    schema: ObjectSchema,
+) -> dict[str, FieldValue]:
+    """The mapping's values for one object. A target the org does not have (when its
+    describe is known) is left out rather than failing the whole record."""
+    out: dict[str, FieldValue] = {}
+    for rule in rules:
+        if rule.object != schema.name:
+            continue
+        spec = schema.field(rule.target)
+        if schema.fields and spec is None:
+            continue
+        value = coerce(source_value(conversation, rule.source), spec.type if spec else None)
+        if value is not None:
+            out[spec.name if spec else rule.target] = value
+    return out
+
+
+def fit(
+    sobject: str,
+    fields: Mapping[str, FieldValue],
+    schema: ObjectSchema,
+    limits: Mapping[str, int] | None = None,
+) -> tuple[dict[str, FieldValue], tuple[str, ...]]:
+    """Cut text values to their field's length; returns the fields and `Object.Field` of
+    each cut. `limits` (from a STRING_TOO_LONG answer) override describe."""
+    out: dict[str, FieldValue] = {}
+    cut: list[str] = []
+    overrides = {k.lower(): v for k, v in (limits or {}).items()}
+    for name, value in fields.items():
+        limit = overrides.get(name.lower()) or schema.text_limit(name)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            value = value[:limit]
+            cut.append(f"{sobject}.{name}")
+        out[name] = value
+    return out, tuple(cut)

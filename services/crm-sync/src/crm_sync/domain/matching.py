@@ -1,0 +1,76 @@
+"""Which existing Lead or Contact a visitor is: by email (or phone), the most recently
+modified of several, and a converted Lead followed to the Contact it became."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from crm_sync.domain.salesforce import Row
+from crm_sync.domain.visitor import normalise_phone
+
+PersonObject = Literal["Lead", "Contact"]
+CONVERTED = "ConvertedContact"
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """The record a visitor matched, with its current values (for the update policy)."""
+
+    object: PersonObject
+    id: str
+    values: Mapping[str, Any] | None
+    converted_from: str | None = None
+
+
+def by_email(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    """Rows grouped by lower-cased Email."""
+    found: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        email = row.get("Email")
+        if isinstance(email, str) and email:
+            found[email.strip().lower()].append(row)
+    return found
+
+
+def by_phone(rows: Iterable[Row], region: str) -> dict[str, list[Row]]:
+    """Rows grouped by their Phone in E.164 (rows whose phone does not parse are left out)."""
+    found: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        e164 = normalise_phone(row.get("Phone"), region)
+        if e164 is not None:
+            found[e164].append(row)
+    return found
+
+
+def modified_at(row: Row) -> datetime:
+    """LastModifiedDate of a row (oldest possible when missing or unreadable)."""
+    raw = row.get("LastModifiedDate")
+    if not isinstance(raw, str):
+        return _EPOCH
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("+0000", "+00:00"))
+    except ValueError:
+        return _EPOCH
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def select_person(rows: Iterable[Row], sobject: PersonObject) -> PersonMatch | None:
+    """The most recently modified row (ties: the highest id, so the choice is stable); a
+    converted Lead is followed to its ConvertedContactId instead of being used."""
+    candidates = sorted(rows, key=lambda r: (modified_at(r), str(r.get("Id"))), reverse=True)
+    if not candidates:
+        return None
+    best = candidates[0]
+    contact_id = best.get("ConvertedContactId")
+    if sobject == "Lead" and best.get("IsConverted") and isinstance(contact_id, str):
+        nested = best.get(CONVERTED)
+        values = nested if isinstance(nested, Mapping) else None
+        return PersonMatch("Contact", contact_id, values, converted_from=str(best["Id"]))
+    if sobject == "Lead" and best.get("IsConverted"):
+        return PersonMatch("Lead", str(best["Id"]), None)  # cannot be updated any more
+    return PersonMatch(sobject, str(best["Id"]), best)

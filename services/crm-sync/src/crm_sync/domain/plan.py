@@ -1,0 +1,214 @@
+"""One round of a tenant's batch: the reads to ask for, then the writes they call for.
+
+Reads (one Composite call, at most five queries): the persons matching every email of the
+batch (and phones, when the tenant matches on them), the activities already written for
+its chat ids, the Users behind agent emails not cached yet. Writes (one Composite call):
+create the missing persons, update those the policy allows, create the activities (under
+persons created in the same call by reference), upload files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from crm_sync.domain import policy
+from crm_sync.domain.matching import PersonMatch, by_email, by_phone, select_person
+from crm_sync.domain.owner import resolve
+from crm_sync.domain.records import activity_record, dedupe_key, person_record
+from crm_sync.domain.salesforce import (
+    FieldValue,
+    InQuery,
+    NewRecord,
+    Reads,
+    Ref,
+    Row,
+    WriteStep,
+)
+from crm_sync.domain.visitor import identity, phone_variants
+from crm_sync.domain.work import ChatWork, PendingFile, TenantContext
+
+PERSONS, PHONES, ACTIVITIES, USERS = "persons", "phones", "activities", "users"
+NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
+_BASE = ("Id", "Email", "Phone", "FirstName", "LastName", "LastModifiedDate")
+_LEAD = ("Company", "IsConverted", "ConvertedContactId")
+
+
+def _person_fields(ctx: TenantContext) -> tuple[str, ...]:
+    def known(sobject: str, names: Iterable[str]) -> list[str]:
+        schema = ctx.schema.obj(sobject)
+        return [n for n in names if not schema.fields or schema.has(n)]
+
+    mapped = {r.object: [] for r in ctx.settings.field_mapping}  # type: dict[str, list[str]]
+    for rule in ctx.settings.field_mapping:
+        mapped[rule.object].append(rule.target)
+    sobject = ctx.person_object
+    fields = known(
+        sobject, [*_BASE, *(_LEAD if sobject == "Lead" else ()), *mapped.get(sobject, [])]
+    )
+    if sobject == "Lead":
+        contact = known("Contact", [*_BASE, *mapped.get("Contact", [])])
+        fields += [f"ConvertedContact.{f}" for f in contact]
+    return tuple(dict.fromkeys(fields))
+
+
+def read_queries(
+    works: Sequence[ChatWork], ctx: TenantContext, agent_emails: Sequence[str]
+) -> dict[str, InQuery]:
+    """The queries of a round's read (only those with values to look for)."""
+    settings, person = ctx.settings, ctx.person_object
+    emails = sorted({e for w in works if (e := w.conversation.visitor.email)})
+    phones = sorted(
+        {
+            v
+            for w in works
+            if (found := identity(w.conversation, settings.match_by_phone)) and found[0] == "phone"
+            for v in phone_variants(found[1])
+        }
+    )
+    keys = sorted({dedupe_key(w, ctx) for w in works})
+    fields = _person_fields(ctx)
+    queries = {
+        ACTIVITIES: InQuery(
+            ctx.activity_object, ("Id", ctx.person_link, ctx.key_field), ctx.key_field, tuple(keys)
+        ),
+    }
+    if emails:
+        queries[PERSONS] = InQuery(person, fields, "Email", tuple(emails))
+    if phones:
+        queries[PHONES] = InQuery(person, fields, "Phone", tuple(phones))
+    if agent_emails:
+        queries[USERS] = InQuery(
+            "User", ("Id", "Email"), "Email", tuple(agent_emails), (("IsActive", True),)
+        )
+    return queries
+
+
+@dataclass
+class RoundPlan:
+    """A round's writes and which chats each record serves (indexes align)."""
+
+    steps: list[WriteStep] = field(default_factory=list)
+    new_persons: list[list[ChatWork]] = field(default_factory=list)
+    updates: list[list[ChatWork]] = field(default_factory=list)
+    activities: dict[str, list[ChatWork]] = field(default_factory=dict)
+    files: list[tuple[ChatWork, PendingFile]] = field(default_factory=list)
+
+
+def _person_of(row: Row | None) -> str | None:
+    value = (row.get("WhoId") or row.get("ContactId")) if row is not None else None
+    return str(value) if value else None
+
+
+def _object_of(record_id: str) -> Literal["Lead", "Contact"]:
+    return "Lead" if record_id.startswith("00Q") else "Contact"
+
+
+class _Planner:
+    """Builds one round's plan; one instance per round."""
+
+    def __init__(self, reads: Reads, ctx: TenantContext) -> None:
+        self.ctx = ctx
+        region = ctx.settings.default_phone_region
+        self.emails = by_email(reads.get(PERSONS))
+        self.phones = by_phone(reads.get(PHONES), region)
+        self.acts = {str(r.get(ctx.key_field)): r for r in reads.get(ACTIVITIES)}
+        self.plan = RoundPlan(activities={ACTS_KNOWN: [], ACTS_NEW: []})
+        self.new_index: dict[object, int] = {}
+        self.creates: list[NewRecord] = []
+        self.updates: dict[str, list[tuple[ChatWork, dict[str, FieldValue]]]] = {}
+        self.records: dict[str, list[NewRecord]] = {ACTS_KNOWN: [], ACTS_NEW: []}
+
+    def add(self, work: ChatWork) -> None:
+        ctx = self.ctx
+        work.transient = None
+        work.owner = resolve(
+            work.conversation,
+            ctx.settings,
+            ctx.users,
+            ctx.connected_user_id,
+            use_agent=not work.drop_owner,
+        )
+        existing = self.acts.get(dedupe_key(work, ctx))
+        if existing is not None and work.activity_id is None:
+            work.activity_id = str(existing["Id"])
+        match = select_person(self._candidates(work), ctx.person_object)
+        if work.person_id is None:
+            _adopt(work, _person_of(existing), match)
+        person: str | Ref | None = work.person_id
+        if person is None:
+            person = self._create_person(work)
+        elif match is not None and match.id == work.person_id and not work.update_given_up:
+            change = _update_for(work, ctx, match)
+            work.update_pending = bool(change)
+            if change:
+                self.updates.setdefault(match.id, []).append((work, change))
+        if work.activity_id is None:
+            step = ACTS_NEW if isinstance(person, Ref) else ACTS_KNOWN
+            self.records[step].append(activity_record(work, ctx, person, work.owner.id))
+            self.plan.activities[step].append(work)
+
+    def _candidates(self, work: ChatWork) -> list[Row]:
+        found = identity(work.conversation, self.ctx.settings.match_by_phone)
+        if found is None:
+            return []
+        return list((self.emails if found[0] == "email" else self.phones).get(found[1], []))
+
+    def _create_person(self, work: ChatWork) -> Ref:
+        # One new person per visitor identity; a visitor without one gets their own.
+        group = identity(work.conversation, self.ctx.settings.match_by_phone) or id(work)
+        if group not in self.new_index:
+            self.new_index[group] = len(self.creates)
+            assert work.owner is not None
+            self.creates.append(person_record(work, self.ctx, work.owner.id))
+            self.plan.new_persons.append([])
+        self.plan.new_persons[self.new_index[group]].append(work)
+        return Ref(NEW_PERSONS, self.new_index[group])
+
+    def build(self) -> RoundPlan:
+        plan, settings = self.plan, self.ctx.settings
+        if self.creates:
+            plan.steps.append(WriteStep(NEW_PERSONS, "create", tuple(self.creates)))
+        if self.updates:
+            records = []
+            for person_id, items in self.updates.items():
+                fields = policy.merge(settings.update_policy, (c for _, c in items))
+                sobject = _object_of(person_id)
+                records.append(NewRecord(sobject, {"Id": person_id, **fields}))
+                plan.updates.append([w for w, _ in items])
+            plan.steps.append(WriteStep(UPDATES, "update", tuple(records)))
+        for name, records in self.records.items():
+            if records:
+                plan.steps.append(WriteStep(name, "create", tuple(records)))
+        return plan
+
+
+def plan_round(works: Sequence[ChatWork], reads: Reads, ctx: TenantContext) -> RoundPlan:
+    """The writes of one round for the chats not done yet (mutates their progress with
+    what the reads settle: existing activities, matched persons, owners)."""
+    planner = _Planner(reads, ctx)
+    for work in works:
+        if not work.done:
+            planner.add(work)
+    return planner.build()
+
+
+def _adopt(work: ChatWork, from_activity: str | None, match: PersonMatch | None) -> None:
+    if from_activity is not None:  # an earlier delivery chose it: stay with it
+        work.person_id, work.person_outcome = from_activity, "matched"
+        work.person_object = _object_of(from_activity)
+    elif match is not None:
+        work.person_id, work.person_outcome = match.id, "matched"
+        work.person_object, work.converted_from = match.object, match.converted_from
+
+
+def _update_for(work: ChatWork, ctx: TenantContext, match: PersonMatch) -> dict[str, FieldValue]:
+    schema = ctx.schema.obj(match.object)
+    offered = policy.offered(work.conversation, schema, ctx.settings.field_mapping)
+    limits = work.limits.get(match.object, {})
+    offered = {
+        k: (v[: limits[k]] if isinstance(v, str) and k in limits else v) for k, v in offered.items()
+    }
+    region = ctx.settings.default_phone_region
+    return policy.changes(ctx.settings.update_policy, match.values, offered, region)

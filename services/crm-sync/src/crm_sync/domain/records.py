@@ -1,0 +1,129 @@
+"""The Lead/Contact and Task/Case records of a chat, per the seed's field table plus the
+tenant's field mapping, cut to the lengths describe reports."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+from chat_contracts.chat import DESCRIPTION_LIMIT
+from crm_sync.domain.details import render, transcript_file_name
+from crm_sync.domain.mapping import fit, mapped_fields
+from crm_sync.domain.salesforce import FieldValue, NewRecord, Ref
+from crm_sync.domain.visitor import chat_key, names, phone, subject
+from crm_sync.domain.work import ChatWork, PendingFile, TenantContext
+
+# Where ingest's cuts land in Salesforce, to report them as `Object.Field`.
+_INGEST_FIELDS = {
+    "visitor.first_name": "FirstName",
+    "visitor.last_name": "LastName",
+    "visitor.email": "Email",
+    "visitor.phone_raw": "Phone",
+}
+
+
+def _fitted(
+    work: ChatWork, ctx: TenantContext, sobject: str, fields: dict[str, FieldValue]
+) -> NewRecord:
+    schema = ctx.schema.obj(sobject)
+    if schema.fields:  # leave out what the org does not have (SuppliedCompany, ...)
+        fields = {k: v for k, v in fields.items() if schema.has(k) or k == "Id"}
+    kept, cut = fit(sobject, fields, schema, work.limits.get(sobject))
+    work.truncated.update(cut)
+    return NewRecord(sobject, {k: v for k, v in kept.items() if v is not None})
+
+
+def person_record(work: ChatWork, ctx: TenantContext, owner_id: str) -> NewRecord:
+    """A new Lead (sales) or Contact (support) for the visitor."""
+    conversation, sobject = work.conversation, ctx.person_object
+    first, last = names(conversation)
+    fields: dict[str, FieldValue] = {
+        "FirstName": first,
+        "LastName": last,
+        "Email": conversation.visitor.email,
+        "Phone": phone(conversation),
+        "OwnerId": owner_id,
+    }
+    if sobject == "Lead":
+        fields["Company"] = conversation.visitor.company or ctx.settings.company_placeholder
+    rules = ctx.settings.field_mapping
+    fields.update(mapped_fields(conversation, rules, ctx.schema.obj(sobject)))
+    return _fitted(work, ctx, sobject, fields)
+
+
+def activity_record(
+    work: ChatWork, ctx: TenantContext, person: str | Ref | None, owner_id: str
+) -> NewRecord:
+    """The Task (sales) or Case (support) of the chat, under its person."""
+    conversation, sobject, settings = work.conversation, ctx.activity_object, ctx.settings
+    schema = ctx.schema.obj(sobject)
+    limit = schema.text_limit("Description") or DESCRIPTION_LIMIT
+    support = sobject == "Case"
+    details = render(
+        conversation,
+        limit=work.limits.get(sobject, {}).get("Description", limit),
+        with_company=support,
+        attach_transcript=settings.attach_full_transcript,
+    )
+    if details.transcript_cut:
+        work.truncated.add(f"{sobject}.Description")
+    fields: dict[str, FieldValue] = {
+        "Subject": subject(conversation),
+        "Description": details.text,
+        "OwnerId": owner_id,
+        ctx.person_link: person,
+    }
+    if ctx.key_field != "Subject":
+        spec = schema.field(ctx.key_field)
+        fields[ctx.key_field] = chat_key(conversation, (spec.length if spec else None) or 64)
+    when = conversation.ended_at or conversation.occurred_at
+    if support:
+        visitor = conversation.visitor
+        fields |= {
+            "Origin": settings.case_origin,
+            "SuppliedEmail": visitor.email,
+            "SuppliedName": " ".join(p for p in (visitor.first_name, visitor.last_name) if p),
+            "SuppliedPhone": phone(conversation),
+            "SuppliedCompany": visitor.company,
+        }
+    else:
+        fields |= {"Status": settings.task_status, "ActivityDate": when.date().isoformat()}
+    fields.update(mapped_fields(conversation, settings.field_mapping, schema))
+    if details.transcript_cut and settings.attach_full_transcript and not work.files_loaded:
+        name = transcript_file_name(conversation)
+        data = conversation.transcript.encode()
+        work.files.append(PendingFile(name.removesuffix(".txt"), name, data))
+    return _fitted(work, ctx, sobject, {k: v for k, v in fields.items() if v != ""})
+
+
+def dedupe_key(work: ChatWork, ctx: TenantContext) -> str:
+    """The value the activity's key field holds for this chat."""
+    if ctx.key_field == "Subject":
+        return subject(work.conversation)
+    spec = ctx.schema.obj(ctx.activity_object).field(ctx.key_field)
+    return chat_key(work.conversation, (spec.length if spec else None) or 64)
+
+
+def ingest_truncations(work: ChatWork, ctx: TenantContext) -> set[str]:
+    """ingest's cuts, named by the Salesforce field each value lands in."""
+    out = set()
+    for cut in work.conversation.truncations:
+        target = _INGEST_FIELDS.get(cut.field)
+        if target is not None:
+            out.add(f"{ctx.person_object}.{target}")
+        elif cut.field == "visitor.company" and ctx.person_object == "Lead":
+            out.add("Lead.Company")
+        elif cut.field == "subject":
+            out.add(f"{ctx.activity_object}.Subject")
+    return out
+
+
+def file_record(file: PendingFile, parent: str | Ref) -> NewRecord:
+    """A ContentVersion shared with `parent` on upload."""
+    fields: Mapping[str, FieldValue] = {
+        "Title": file.title,
+        "PathOnClient": file.path_on_client,
+        "VersionData": base64.b64encode(file.data).decode("ascii"),
+        "FirstPublishLocationId": parent,
+    }
+    return NewRecord("ContentVersion", fields)

@@ -1,0 +1,84 @@
+"""The parts of an org's describe crm-sync relies on: which fields exist, their types and
+lengths, and where files may be published. Lookups ignore case, as Salesforce does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TEXT_TYPES = frozenset(
+    {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field: API name, type, length (text), whether it can be written."""
+
+    name: str
+    type: str = "string"
+    length: int | None = None
+    createable: bool = True
+    updateable: bool = True
+    reference_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSchema:
+    """One object's fields, by lower-cased name."""
+
+    name: str
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+
+    def field(self, name: str) -> FieldSpec | None:
+        """The field named `name` (any case), if the object has it."""
+        return self.fields.get(name.lower())
+
+    def has(self, name: str) -> bool:
+        """Whether the object has the field."""
+        return name.lower() in self.fields
+
+    def text_limit(self, name: str) -> int | None:
+        """Maximum length of a text field, None when unknown or not text."""
+        spec = self.field(name)
+        if spec is None or spec.type not in TEXT_TYPES or not spec.length:
+            return None
+        return spec.length
+
+
+def parse_describe(describe: Mapping[str, Any]) -> ObjectSchema:
+    """`GET /sobjects/{Obj}/describe` as an `ObjectSchema`."""
+    fields = {}
+    for raw in describe.get("fields", ()):
+        spec = FieldSpec(
+            name=str(raw["name"]),
+            type=str(raw.get("type", "string")),
+            length=int(raw["length"]) if raw.get("length") else None,
+            createable=bool(raw.get("createable", False)),
+            updateable=bool(raw.get("updateable", False)),
+            reference_to=tuple(str(r) for r in raw.get("referenceTo") or ()),
+        )
+        fields[spec.name.lower()] = spec
+    return ObjectSchema(str(describe.get("name", "")), fields)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgSchema:
+    """The described objects of one org, by lower-cased name."""
+
+    objects: Mapping[str, ObjectSchema] = field(default_factory=dict)
+
+    def obj(self, name: str) -> ObjectSchema:
+        """The object's schema; an empty one (no known fields) when not described."""
+        return self.objects.get(name.lower(), ObjectSchema(name))
+
+    def chat_id_field(self, activity: str, wanted: str) -> str | None:
+        """`wanted` (the configured external-id field) when the activity object has it."""
+        spec = self.obj(activity).field(wanted)
+        return spec.name if spec is not None else None
+
+    def files_on(self, activity: str) -> bool:
+        """Whether a file can be published on the activity itself (else on the person)."""
+        location = self.obj("ContentVersion").field("FirstPublishLocationId")
+        return location is not None and activity in location.reference_to

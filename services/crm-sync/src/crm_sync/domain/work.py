@@ -1,0 +1,153 @@
+"""One chat's progress through a batch: what is known, done, pending or failed.
+
+A batch runs in rounds (read, plan, write); each round plans only what is still missing
+for each chat, from fresh reads, so a round repeated after a lost answer creates nothing
+twice. What a round learns that a fresh read cannot tell (the person created for a
+visitor without email, a duplicate Salesforce named, a field's real length) is kept here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from chat_contracts.chat import Conversation
+from chat_contracts.dlq import DeadLetterReason
+from chat_contracts.settings import TenantSettings
+from crm_sync.domain.owner import Owner
+from crm_sync.domain.salesforce import RecordError
+from crm_sync.domain.schema import OrgSchema
+
+PersonOutcome = Literal["matched", "created", "updated"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a chat came from: what its dead letter and its next retry need."""
+
+    topic: str = ""
+    partition: int | None = None
+    offset: int | None = None
+    key: bytes | None = None
+    value: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    attempt: int = 1
+    """This delivery's attempt (1 unless the chat came back from the retry topic)."""
+    first_failed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a chat was given up."""
+
+    code: str
+    message: str
+    dlq_reason: DeadLetterReason
+    salesforce_code: str | None = None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFile:
+    """A file still to upload for the chat."""
+
+    title: str
+    path_on_client: str
+    data: bytes
+
+
+@dataclass
+class ChatWork:
+    """The mutable progress of one chat within one batch."""
+
+    conversation: Conversation
+    source: Source = field(default_factory=Source)
+    person_object: Literal["Lead", "Contact"] | None = None
+    person_id: str | None = None
+    person_outcome: PersonOutcome | None = None
+    converted_from: str | None = None
+    activity_id: str | None = None
+    activity_created: bool = False
+    update_pending: bool = False
+    update_given_up: bool = False
+    files: list[PendingFile] = field(default_factory=list)
+    files_loaded: bool = False
+    attachments_uploaded: int = 0
+    limits: dict[str, dict[str, int]] = field(default_factory=dict)
+    drop_owner: bool = False
+    owner: Owner | None = None
+    truncated: set[str] = field(default_factory=set)
+    failure: Failure | None = None
+    transient: RecordError | None = None
+
+    @property
+    def done(self) -> bool:
+        """Finished: given up, or its activity exists with nothing left to write."""
+        if self.failure is not None:
+            return True
+        return self.activity_id is not None and not self.update_pending and not self.files
+
+    def fail(self, error: RecordError, reason: DeadLetterReason) -> None:
+        """Give the chat up with Salesforce's error."""
+        self.failure = Failure(
+            code=error.code.lower(),
+            message=error.message or error.code,
+            dlq_reason=reason,
+            salesforce_code=error.code,
+            fields=error.fields,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    """What planning a tenant's round needs besides the chats and the reads."""
+
+    settings: TenantSettings
+    schema: OrgSchema
+    connected_user_id: str
+    users: dict[str, str]
+    """Agent email -> active User id ("" when no such User)."""
+    chat_id_field: str = "Chat_Id__c"
+
+    @property
+    def person_object(self) -> Literal["Lead", "Contact"]:
+        """Lead in sales mode, Contact in support mode."""
+        return "Lead" if self.settings.mode == "sales" else "Contact"
+
+    @property
+    def activity_object(self) -> Literal["Task", "Case"]:
+        """Task in sales mode, Case in support mode."""
+        return "Task" if self.settings.mode == "sales" else "Case"
+
+    @property
+    def person_link(self) -> str:
+        """The activity's field naming the person."""
+        return "WhoId" if self.settings.mode == "sales" else "ContactId"
+
+    @property
+    def key_field(self) -> str:
+        """The activity field the dedupe key is in: the chat-id field, else Subject."""
+        return self.schema.chat_id_field(self.activity_object, self.chat_id_field) or "Subject"
+
+
+def collapse(works: list[ChatWork]) -> tuple[list[ChatWork], list[tuple[ChatWork, ChatWork]]]:
+    """The chats to write, and each repeat of one of them in the same batch (a redelivery
+    next to its original) paired with the chat it repeats."""
+    first: dict[tuple[str, str], ChatWork] = {}
+    repeats: list[tuple[ChatWork, ChatWork]] = []
+    for work in works:
+        key = (work.conversation.kind, work.conversation.chat_id)
+        if key in first:
+            repeats.append((work, first[key]))
+        else:
+            first[key] = work
+    return list(first.values()), repeats
+
+
+def follow(repeat: ChatWork, original: ChatWork) -> None:
+    """A repeat ends as its original did, having created nothing itself."""
+    repeat.person_object, repeat.person_id = original.person_object, original.person_id
+    repeat.person_outcome = "matched" if original.person_id else None
+    repeat.converted_from, repeat.activity_id = original.converted_from, original.activity_id
+    repeat.owner, repeat.failure = original.owner, original.failure

@@ -1,0 +1,59 @@
+"""crm-sync's own metrics, beside the suite's (`chat_runtime.metrics`) in one registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from chat_runtime.metrics import NAMESPACE, ServiceMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class SyncMetrics:
+    """Chats by tenant and outcome, batch sizes, API calls spent."""
+
+    base: ServiceMetrics
+    chats: Counter
+    """Chats handled; labels `tenant`, `outcome` (ok, deduped, failed, parked, skipped)."""
+    batch_size: Histogram
+    """Chats per tenant batch."""
+    api_calls: Counter
+    """Salesforce API calls spent by the sync; label `tenant`."""
+    retries: Counter
+    """Parked chats forwarded back (`forwarded`) or parked again (`waiting`)."""
+
+
+def build_sync_metrics(registry: CollectorRegistry, base: ServiceMetrics) -> SyncMetrics:
+    """Create crm-sync's metrics in `registry`."""
+    return SyncMetrics(
+        base=base,
+        chats=Counter(
+            "crm_sync_chats",
+            "Chats handled by crm-sync, by tenant and outcome.",
+            ["tenant", "outcome"],
+            namespace=NAMESPACE,
+            registry=registry,
+        ),
+        batch_size=Histogram(
+            "crm_sync_batch_size",
+            "Chats per tenant batch written to Salesforce.",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+            namespace=NAMESPACE,
+            registry=registry,
+        ),
+        api_calls=Counter(
+            "crm_sync_api_calls",
+            "Salesforce API calls spent writing chats, by tenant.",
+            ["tenant"],
+            namespace=NAMESPACE,
+            registry=registry,
+        ),
+        retries=Counter(
+            "crm_sync_retries",
+            "Parked chats seen by the retry consumer, by what happened to them.",
+            ["outcome"],
+            namespace=NAMESPACE,
+            registry=registry,
+        ),
+    )

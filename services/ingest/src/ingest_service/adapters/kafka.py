@@ -1,0 +1,111 @@
+"""The producer both halves of ingest write through: acks=all, idempotent, batched.
+
+One aiokafka producer per process. Concurrent webhook requests and a normaliser batch
+share its accumulator, so records travel in few produce requests while each caller still
+waits for its own records' confirmation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Final
+
+from aiokafka import AIOKafkaProducer
+
+from chat_contracts.topics import LARGE_MESSAGE_BYTES
+from ingest_service.adapters.ports import OutRecord, PublishError
+
+# The chat topics' `max.message.bytes`: a 1 MiB webhook body, its conversation and its
+# dead letter (base64, a third larger) all fit.
+MAX_REQUEST_BYTES: Final = LARGE_MESSAGE_BYTES
+# Large batches: a normaliser batch is hundreds of 2-3 KiB records per partition.
+MAX_BATCH_BYTES: Final = 512 * 1024
+
+
+class KafkaPublisher:
+    """`Publisher` over aiokafka. `start()` may be called again after `stop()`."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        linger_ms: int,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._options: dict[str, Any] = {
+            **(client_options or {}),  # connection security (SASL, TLS)
+            "bootstrap_servers": [s.strip() for s in bootstrap_servers.split(",") if s.strip()],
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+            "max_batch_size": MAX_BATCH_BYTES,
+            "max_request_size": MAX_REQUEST_BYTES,
+        }
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def started(self) -> bool:
+        """True between a successful `start()` and `stop()`."""
+        return self._producer is not None
+
+    async def start(self) -> None:
+        """Connect (raises when Kafka cannot be reached)."""
+        if self._producer is None:
+            producer = AIOKafkaProducer(**self._options)
+            await producer.start()
+            self._producer = producer
+
+    async def stop(self) -> None:
+        """Flush what is pending and disconnect."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def publish(self, record: OutRecord, timeout_s: float) -> None:
+        """Wait for Kafka to store `record`, at most `timeout_s`; PublishError otherwise.
+
+        After a timeout the record may still be stored later; the caller reports failure
+        anyway and the sender's retry is deduplicated downstream (at-least-once).
+        """
+        producer = self._producer
+        if producer is None:
+            raise PublishError("the producer is not connected")
+        try:
+            async with asyncio.timeout(timeout_s):
+                delivery = await producer.send(
+                    record.topic, record.value, key=record.key, headers=list(record.headers)
+                )
+                # Shielded: a timeout must not cancel aiokafka's own future.
+                await asyncio.shield(delivery)
+        except TimeoutError:
+            raise PublishError(f"Kafka did not confirm within {timeout_s:g}s") from None
+        except Exception as exc:  # whatever the client raised, nothing was stored
+            raise PublishError(f"Kafka refused the record: {type(exc).__name__}") from exc
+
+    async def enqueue(self, records: Sequence[OutRecord]) -> Awaitable[None]:
+        """See `Publisher.enqueue`: queued in order now, confirmed by awaiting the result."""
+        producer = self._producer
+        if producer is None:
+            raise PublishError("the producer is not connected")
+        try:
+            deliveries = [
+                await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
+                for r in records
+            ]
+        except Exception as exc:  # see publish()
+            raise PublishError(f"Kafka refused a record: {type(exc).__name__}") from exc
+        return asyncio.ensure_future(_confirmed(deliveries))
+
+    async def publish_many(self, records: Sequence[OutRecord]) -> None:
+        """Return once Kafka stored every record; PublishError if any was not."""
+        await (await self.enqueue(records))
+
+
+async def _confirmed(deliveries: list[asyncio.Future[Any]]) -> None:
+    try:
+        await asyncio.gather(*deliveries)
+    except Exception as exc:
+        raise PublishError(f"Kafka refused a record: {type(exc).__name__}") from exc

@@ -1,0 +1,252 @@
+"""ingest as it runs: `python -m ingest_service` in its own process, configured by its
+environment, against the real broker. Signed webhooks in, conversations out; every
+refusal of the webhook contract; duplicates; dead letters; probes, metrics and logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from chat_contracts import Conversation, DeadLetter
+from tests.integration.ingest.support import WAIT_S, Topics, eventually, ingest_topics, produce
+from tests.unit.ingest.factories import CHAT, chat, encode, signed
+
+SECRET = b"e2e-webhook-secret"
+OTHER_TENANT_SECRET = b"other-tenant-secret"
+
+
+@dataclass
+class Ingest:
+    url: str
+    topics: Topics
+    bootstrap: str
+    log: IO[bytes]
+
+    def log_text(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+async def ingest(kafka_bootstrap: str) -> AsyncIterator[Ingest]:
+    async with ingest_topics(kafka_bootstrap) as topics:
+        port = free_port()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "INGEST_HTTP_HOST": "127.0.0.1",
+            "INGEST_HTTP_PORT": str(port),
+            "INGEST_GROUP_ID": f"e2e-ingest-{uuid.uuid4().hex[:8]}",
+            "INGEST_WEBHOOK_SECRETS": json.dumps(
+                {"10000": SECRET.decode(), "20000": OTHER_TENANT_SECRET.decode()}
+            ),
+            "INGEST_RAW_TOPIC": topics.raw,
+            "INGEST_CONVERSATIONS_TOPIC": topics.conversations,
+            "INGEST_DLQ_TOPIC": topics.dlq,
+            "INGEST_TENANT_SETTINGS_TOPIC": topics.settings,
+            "INGEST_BATCH_TIMEOUT_MS": "20",
+            "INGEST_LINGER_MS": "1",
+            "INGEST_LOG_LEVEL": "DEBUG",  # the log test wants every line there is
+        }
+        env.pop("INGEST_DEMO", None)
+        with tempfile.TemporaryFile() as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ingest_service", env=env, stdout=log, stderr=log
+            )
+            try:
+                url = f"http://127.0.0.1:{port}"
+                await _wait_ready(url, proc)
+                yield Ingest(url, topics, kafka_bootstrap, log)
+            finally:
+                proc.terminate()
+                await asyncio.wait_for(proc.wait(), 20)
+
+
+async def _wait_ready(url: str, proc: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=1) as client:
+
+        async def ready() -> bool:
+            assert proc.returncode is None, "ingest exited while starting"
+            try:
+                return (await client.get("/readyz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(ready, "ingest ready")
+
+
+async def post(
+    ingest: Ingest,
+    body: bytes,
+    *,
+    secret: bytes = SECRET,
+    at: float | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    timestamp, signature = signed(body, secret=secret, at=at)
+    sent = {"X-Webhook-Timestamp": timestamp.decode(), "X-Webhook-Signature": signature.decode()}
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=10) as client:
+        return await client.post(
+            "/webhooks/comm100", content=body, headers=headers if headers is not None else sent
+        )
+
+
+async def collect(
+    bootstrap: str, topic: str, match: Callable[[Any], bool], expected: int, settle_s: float = 0.5
+) -> list[Any]:
+    """The records of `topic` that `match`: waits for `expected`, then `settle_s` more."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = time.monotonic() + WAIT_S
+        settled: float | None = None
+        while time.monotonic() < (settled or deadline):
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                found.extend(r for r in records if match(r))
+            if len(found) >= expected and settled is None:
+                settled = time.monotonic() + settle_s
+    finally:
+        await consumer.stop()
+    return found
+
+
+def conversation_of(event_id: str) -> Callable[[Any], bool]:
+    return lambda record: Conversation.model_validate_json(record.value).event_id == event_id
+
+
+def fresh_chat() -> dict[str, Any]:
+    return chat(event_id=f"evt-{uuid.uuid4().hex[:10]}")
+
+
+async def test_a_signed_chat_comes_out_as_one_normalised_conversation(ingest: Ingest) -> None:
+    body = fresh_chat()
+    response = await post(ingest, encode(body))
+    assert response.status_code == 202
+    assert response.json() == {"status": "accepted", "event_id": body["event_id"]}
+    (record,) = await collect(
+        ingest.bootstrap, ingest.topics.conversations, conversation_of(body["event_id"]), 1
+    )
+    conversation = Conversation.model_validate_json(record.value)
+    assert record.key == b"10000|email:jo@example.com"
+    assert conversation.visitor.email == "jo@example.com"
+    assert conversation.visitor.phone_e164 == "+14155550132"  # no settings: region US
+    assert (conversation.visitor.first_name, conversation.visitor.last_name) == ("Jo", "Bloggs")
+    assert conversation.transcript.startswith("[11:55] Jo: Hi, a quote?")
+
+
+async def test_the_same_event_delivered_twice_is_one_conversation(ingest: Ingest) -> None:
+    body = encode(fresh_chat())
+    assert [(await post(ingest, body)).status_code for _ in range(2)] == [202, 202]
+    event_id = json.loads(body)["event_id"]
+    found = await collect(
+        ingest.bootstrap, ingest.topics.conversations, conversation_of(event_id), 1, settle_s=1.5
+    )
+    assert len(found) == 1
+
+
+async def test_a_bad_or_missing_signature_is_401(ingest: Ingest) -> None:
+    body = encode(fresh_chat())
+    wrong = await post(ingest, body, secret=b"guessed")
+    other_tenant = await post(ingest, body, secret=OTHER_TENANT_SECRET)
+    missing = await post(ingest, body, headers={})
+    assert [r.status_code for r in (wrong, other_tenant, missing)] == [401, 401, 401]
+    assert wrong.json() == {"error": "unauthorized"}
+
+
+async def test_a_replayed_request_is_401(ingest: Ingest) -> None:
+    body = encode(fresh_chat())
+    replay = await post(ingest, body, at=time.time() - 301)
+    assert replay.status_code == 401
+    assert replay.json() == {
+        "error": "unauthorized",
+        "detail": "timestamp outside the replay window",
+    }
+
+
+async def test_malformed_json_and_unknown_bodies_are_400_with_a_reason(ingest: Ingest) -> None:
+    malformed = await post(ingest, b'{"event": "chat.ended",')
+    assert (malformed.status_code, malformed.json()["error"]) == (400, "malformed_json")
+    unknown = await post(ingest, encode(chat(event="chat.started")))
+    assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_event")
+    assert any("event" in reason for reason in unknown.json()["detail"])
+
+
+async def test_a_body_over_one_mib_is_413(ingest: Ingest) -> None:
+    body = encode({**CHAT, "padding": "x" * (1024 * 1024)})
+    response = await post(ingest, body)
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+
+
+async def test_invalid_raw_records_go_to_the_dlq_with_their_bytes(ingest: Ingest) -> None:
+    marker = uuid.uuid4().hex
+    value = f'{{"not": "an event", "marker": "{marker}"}}'.encode()
+    await produce(ingest.bootstrap, ingest.topics.raw, (b"10000|event:" + marker.encode(), value))
+    (record,) = await collect(
+        ingest.bootstrap,
+        ingest.topics.dlq,
+        lambda r: DeadLetter.model_validate_json(r.value).original_value == value,
+        1,
+    )
+    letter = DeadLetter.model_validate_json(record.value)
+    assert (letter.reason, letter.service, letter.tenant_id) == (
+        "schema_validation",
+        "ingest",
+        "10000",
+    )
+
+
+async def test_probes_and_metrics_are_served_and_logs_keep_no_secret(ingest: Ingest) -> None:
+    body = encode(fresh_chat())
+    assert (await post(ingest, body)).status_code == 202
+    async with httpx.AsyncClient(base_url=ingest.url) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = (await client.get("/readyz")).json()
+        assert ready["checks"] == {"kafka": True, "producer": True, "tenant_settings": True}
+        metrics = (await client.get("/metrics")).text
+    assert 'ingest_webhook_requests_total{outcome="accepted",status="202"}' in metrics
+    log = ingest.log_text()
+    assert log, "the service logged nothing"
+    assert SECRET.decode() not in log
+    assert OTHER_TENANT_SECRET.decode() not in log
+    _, signature = signed(body, secret=SECRET)
+    assert signature.decode().removeprefix("sha256=")[:16] not in log
+
+
+def test_without_secrets_the_service_refuses_to_start_naming_the_variable() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest_service"],
+        env=env,
+        capture_output=True,
+        timeout=30,
+        cwd=Path(__file__).parent,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"INGEST_WEBHOOK_SECRETS" in done.stderr

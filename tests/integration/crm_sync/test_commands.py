@@ -1,0 +1,53 @@
+"""Manual create over `crm.commands.v1`, asked as the agent console would."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+from simple_salesforce.format import format_soql
+
+from chat_contracts.crm import (
+    CreateRecordCommand,
+    CrmCommandErrorReply,
+    CrmCommandReply,
+    RecordCreatedReply,
+)
+from chat_contracts.keys import tenant_key
+from chat_runtime.request_reply import RequestReplyClient
+from tests.integration.crm_sync.conftest import Crm
+from tests.integration.crm_sync.support import chat
+
+REPLY: TypeAdapter[RecordCreatedReply | CrmCommandErrorReply] = TypeAdapter(CrmCommandReply)
+
+
+async def test_manual_create_answers_with_the_record_id(crm: Crm) -> None:
+    tenant, org = crm.tenant()
+    conv = chat(tenant, visitor={"company": "Initech"})
+    async with RequestReplyClient(crm.bootstrap, name="agent-console") as client:
+
+        async def ask(command: CreateRecordCommand) -> RecordCreatedReply | CrmCommandErrorReply:
+            reply = await client.request(
+                crm.topics.commands, command, key=tenant_key(tenant), timeout=20
+            )
+            return reply.parse(REPLY)
+
+        lead = await ask(CreateRecordCommand(tenant_id=tenant, object="Lead", conversation=conv))
+        assert isinstance(lead, RecordCreatedReply)
+        assert (lead.status, lead.object) == ("created", "Lead")
+        task_command = CreateRecordCommand(
+            tenant_id=tenant, object="Task", conversation=conv, related_record_id=lead.record_id
+        )
+        task = await ask(task_command)
+        again = await ask(task_command)
+        missing = await ask(
+            CreateRecordCommand(tenant_id=tenant, object="Lead", fields={"LastName": "X"})
+        )
+
+    assert isinstance(task, RecordCreatedReply)
+    assert isinstance(again, RecordCreatedReply)
+    assert (task.status, again.status, again.record_id) == ("created", "existing", task.record_id)
+    assert isinstance(missing, CrmCommandErrorReply)
+    assert (missing.code, missing.fields) == ("required_fields_missing", ("Company",))
+    sf = crm.emulator.client(org)
+    soql = format_soql("SELECT WhoId, Chat_Id__c FROM Task WHERE Id = {}", task.record_id)
+    record = sf.query(soql)["records"][0]
+    assert (record["WhoId"], record["Chat_Id__c"]) == (lead.record_id, f"chat:{conv.chat_id}")

@@ -1,0 +1,97 @@
+"""In-flight window: concurrency, back-pressure, commits below unfinished records."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from bot_actions.adapters.window import InFlightWindow, PartitionLog
+
+TP = TopicPartition("bot", 0)
+
+
+def test_partition_log_commits_only_the_finished_prefix() -> None:
+    log = PartitionLog()
+    entries = [log.add(offset) for offset in (10, 11, 13)]  # 12: a compacted gap
+    log.finish(entries[1])
+    assert log.committable() is None
+    log.finish(entries[0])
+    assert log.committable() == 12
+    assert log.committable() is None
+    log.finish(entries[2])
+    assert log.committable() == 14
+    assert len(log) == 0
+
+
+@dataclass
+class Record:
+    offset: int
+    topic: str = "bot"
+    partition: int = 0
+
+
+class Consumer:
+    def __init__(self) -> None:
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(dict(offsets))
+
+
+async def test_requests_run_concurrently_and_commit_in_order() -> None:
+    window = InFlightWindow(10, commit_interval_s=60)
+    consumer = Consumer()
+    gates = [asyncio.Event() for _ in range(3)]
+    running: list[int] = []
+
+    def work(i: int) -> Any:
+        async def run() -> None:
+            running.append(i)
+            await gates[i].wait()
+
+        return run
+
+    for i in range(3):
+        assert await window.submit(Record(i), consumer, work(i))
+    await asyncio.sleep(0.01)
+    assert running == [0, 1, 2]
+    assert window.in_flight == 3
+    gates[2].set()
+    await asyncio.sleep(0.01)
+    await window.commit()
+    assert consumer.commits == []  # 0 and 1 still running
+    gates[0].set()
+    await asyncio.sleep(0.01)
+    await window.commit()
+    assert consumer.commits == [{TP: 1}]
+    gates[1].set()
+    await window.close(timeout=1)
+    assert consumer.commits[-1] == {TP: 3}
+    assert not await window.submit(Record(3), consumer, work(0))
+
+
+async def test_a_full_window_pauses_reading_and_a_failing_request_still_finishes() -> None:
+    window = InFlightWindow(1, commit_interval_s=60)
+    consumer = Consumer()
+    gate = asyncio.Event()
+
+    async def slow() -> None:
+        await gate.wait()
+
+    async def broken() -> None:
+        raise RuntimeError("bug")
+
+    await window.submit(Record(0), consumer, slow)
+    second = asyncio.create_task(window.submit(Record(1), consumer, broken))
+    await asyncio.sleep(0.02)
+    assert not second.done()
+    gate.set()
+    assert await second
+    await window.close(timeout=1)
+    assert consumer.commits[-1] == {TP: 2}

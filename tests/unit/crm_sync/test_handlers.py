@@ -1,0 +1,111 @@
+"""The use cases' edges: input that is not a conversation, publishing, the retry consumer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chat_contracts.dlq import DeadLetterReason
+from chat_contracts.keys import key_for_conversation
+from chat_contracts.sync import RetryReason, SyncError, SyncRetry
+from crm_sync.adapters.files import HttpFileFetcher
+from crm_sync.adapters.ports import PublishError
+from crm_sync.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER, InRecord
+from tests.unit.crm_sync.conftest import TOPICS, Harness, conversation, record
+
+
+async def test_bad_records_are_dead_lettered_and_the_rest_written(harness: Harness) -> None:
+    harness.salesforce.org("t1")
+    good = conversation()
+    await harness.sync(
+        [record(b"{not json", 0), record(b'{"tenant_id": "t1"}', 1), record(good, 2)]
+    )
+    dead = harness.dead()
+    assert [d.reason for d in dead] == [
+        DeadLetterReason.INVALID_JSON,
+        DeadLetterReason.SCHEMA_VALIDATION,
+    ]
+    assert dead[0].tenant_id == "t1"
+    assert dead[0].original_value == b"{not json"
+    assert dead[0].source_offset == 0
+    assert [r.chat_id for r in harness.results()] == [good.chat_id]
+
+
+async def test_a_failed_publish_fails_the_poll(harness: Harness) -> None:
+    harness.salesforce.org("t1")
+    harness.publisher.fail = PublishError("broker down")
+    with pytest.raises(ExceptionGroup):
+        await harness.send(conversation())
+
+
+def parked(harness: Harness, in_seconds: float, attempt: int = 1) -> InRecord:
+    conv = conversation()
+    now = harness.clock.now()
+    retry = SyncRetry(
+        tenant_id=conv.tenant_id,
+        conversation=conv,
+        attempt=attempt,
+        not_before=now + timedelta(seconds=in_seconds),
+        reason=RetryReason.REVOKED,
+        last_error=SyncError(code="revoked"),
+        first_failed_at=now - timedelta(minutes=5),
+    )
+    return InRecord(
+        "retry", 0, attempt, key_for_conversation(conv), retry.model_dump_json().encode()
+    )
+
+
+async def test_due_chats_go_back_to_the_conversations_topic(harness: Harness) -> None:
+    due, soon = parked(harness, -1, attempt=2), parked(harness, 3)
+    await harness.forward([due, soon])
+    forwarded = harness.publisher.on(TOPICS.conversations)
+    assert len(forwarded) == 2
+    assert harness.clock.slept == [3.0]
+    first = forwarded[0]
+    assert first.key == due.key
+    headers = dict(first.headers)
+    assert headers[ATTEMPT_HEADER] == b"3"
+    assert headers[FIRST_FAILED_HEADER].startswith(b"2024-05-01T11:55")
+
+
+async def test_chats_due_later_than_the_cap_are_parked_again(harness: Harness) -> None:
+    late = parked(harness, 3600)
+    await harness.forward([late])
+    assert harness.publisher.on(TOPICS.conversations) == []
+    [again] = harness.publisher.on(TOPICS.retry)
+    assert (again.key, again.value) == (late.key, late.value)
+    assert harness.clock.slept == [10.0]
+
+
+async def test_a_forwarded_chat_is_written_with_its_attempt(harness: Harness) -> None:
+    org = harness.salesforce.org("t1")
+    await harness.forward([parked(harness, -1, attempt=4)])
+    [forwarded] = harness.publisher.on(TOPICS.conversations)
+    await harness.sync(
+        [InRecord("conversations", 0, 9, forwarded.key, forwarded.value, forwarded.headers)]
+    )
+    [result] = harness.results()
+    assert result.status == "ok"
+    assert len(org.all("Task")) == 1
+
+
+def test_a_poll_lingers_until_the_earliest_tenant_linger(harness: Harness) -> None:
+    harness.settings("t1", batch_linger_ms=200)
+    harness.settings("t2", batch_linger_ms=1000)
+    records = [
+        InRecord("conversations", 0, 0, b"t2|email:a@b.c", b"{}", (), 10_000),
+        InRecord("conversations", 0, 1, b"t1|email:a@b.c", b"{}", (), 10_500),
+        InRecord("conversations", 0, 2, b"t9|email:a@b.c", b"{}", (), 10_900),
+    ]
+    assert harness.sync.linger_until(records) == 10.7
+    assert harness.sync.linger_until(records[2:]) == 10.95  # no settings: the default 50 ms
+    assert harness.sync.linger_until([]) == 0.0
+
+
+def test_attachment_urls_are_fetched_only_where_allowed() -> None:
+    fetcher = HttpFileFetcher(max_bytes=10, timeout_s=1, hosts=("files.test",))
+    assert fetcher.allowed("https://files.test/a/1")
+    assert not fetcher.allowed("http://files.test/a/1")
+    assert not fetcher.allowed("https://169.254.169.254/latest/meta-data")
+    assert not fetcher.allowed("file:///etc/passwd")
