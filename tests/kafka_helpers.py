@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+
+async def wait_for_topics(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Return once every topic in `names` has all its partitions led: a topic just created
+    is not in every metadata answer at once, and a client started at once may miss it."""
+    for _ in range(200):
+        described = await admin.describe_topics(names)
+        if all(
+            t["error_code"] == 0
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"topics {names} have no leaders after 10 s")
 
 
 @asynccontextmanager
@@ -19,6 +36,7 @@ async def temp_topic(
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1)])
+        await wait_for_topics(admin, [name])
         yield name
     finally:
         await admin.delete_topics([name])

@@ -144,8 +144,10 @@ WORKLOADS: tuple[KafkaAccess, ...] = (
     KafkaAccess(
         user="auth",
         groups=(Group("auth", (AUTH_TOKEN_REQUESTS,)),),
-        reads=(AUTH_REFRESH_TOKENS,),  # the token store, read whole at start, then followed
-        produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS),
+        # the token store and the tenant settings, each read whole at start, then followed
+        reads=(AUTH_REFRESH_TOKENS, TENANT_SETTINGS),
+        # tenant.settings.v1: the settings page and API write each tenant's settings
+        produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS, TENANT_SETTINGS),
         answers_requests=True,
     ),
 )

@@ -24,11 +24,12 @@ from auth_service.app import create_app
 from auth_service.config import Settings
 from chat_contracts.auth import TokenErrorReply, TokenGrantedReply, TokenReply, TokenRequest
 from chat_contracts.keys import tenant_key
-from chat_contracts.topics import AUTH_REFRESH_TOKENS
+from chat_contracts.topics import AUTH_REFRESH_TOKENS, TENANT_SETTINGS
 from chat_runtime.app import make_server
 from chat_runtime.logging import configure_logging
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
+from tests.kafka_helpers import wait_for_topics
 
 CLIENT_ID = "3MVG9.auth-integration-tests.connected-app"
 CLIENT_SECRET = "AUTHTESTS0000000000000000000000000000000000000000000000000000SECRET"
@@ -44,13 +45,19 @@ class AuthTopics:
     requests: str
     refresh_tokens: str
     connections: str
+    settings: str
 
 
 @asynccontextmanager
 async def auth_topics(bootstrap: str) -> AsyncIterator[AuthTopics]:
-    """Throwaway copies of auth's three topics (the refresh-token one compacted)."""
+    """Throwaway copies of auth's topics (refresh tokens and settings compacted)."""
     run = uuid.uuid4().hex[:8]
-    topics = AuthTopics(f"test.auth-req.{run}", f"test.auth-rt.{run}", f"test.auth-conn.{run}")
+    topics = AuthTopics(
+        f"test.auth-req.{run}",
+        f"test.auth-rt.{run}",
+        f"test.auth-conn.{run}",
+        f"test.auth-settings.{run}",
+    )
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -59,8 +66,10 @@ async def auth_topics(bootstrap: str) -> AsyncIterator[AuthTopics]:
                 NewTopic(topics.requests, 6, 1),
                 NewTopic(topics.refresh_tokens, 3, 1, topic_configs=AUTH_REFRESH_TOKENS.configs()),
                 NewTopic(topics.connections, 3, 1),
+                NewTopic(topics.settings, 3, 1, topic_configs=TENANT_SETTINGS.configs()),
             ]
         )
+        await wait_for_topics(admin, list(vars(topics).values()))
         yield topics
     finally:
         await admin.delete_topics(list(vars(topics).values()))
@@ -73,6 +82,7 @@ async def extra_topic(bootstrap: str, partitions: int = 1) -> str:
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1)])
+        await wait_for_topics(admin, [name])
     finally:
         await admin.close()
     return name
@@ -123,6 +133,7 @@ def settings_for(
         "token_requests_topic": topics.requests,
         "refresh_tokens_topic": topics.refresh_tokens,
         "connections_topic": topics.connections,
+        "settings_topic": topics.settings,
         "token_workers": 3,
         "refresh_backoff_s": 0.05,
         "refresh_backoff_max_s": 0.2,

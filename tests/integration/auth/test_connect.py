@@ -317,7 +317,11 @@ def org_free(text: str) -> bool:
 async def test_probes_and_metrics(auth: RunningAuth) -> None:
     async with auth.http() as web:
         ready = await web.get("/readyz")
-        assert ready.json()["checks"] == {"kafka": True, "token_store": True}
+        assert ready.json()["checks"] == {
+            "kafka": True,
+            "token_store": True,
+            "settings_store": True,
+        }
         assert (await web.get("/healthz")).status_code == 200
     await eventually(lambda: _has_connects(auth))
 

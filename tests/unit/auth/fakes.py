@@ -76,6 +76,8 @@ class FakeSalesforce:
             ]
         }
         self.on_refresh: Callable[[str], None] | None = None
+        # Object describes (`GET /sobjects/{Obj}/describe`); absent: the org has none.
+        self.sobjects: dict[str, Mapping[str, Any]] = {}
 
     def authorize_url(self, *, sandbox: bool, state: str, code_challenge: str) -> str:
         host = "test" if sandbox else "login"
@@ -107,6 +109,11 @@ class FakeSalesforce:
         self, *, tenant_id: str, instance_url: str, access_token: str
     ) -> Mapping[str, Any]:
         return self.describe
+
+    async def describe_sobject(
+        self, *, tenant_id: str, instance_url: str, access_token: str, sobject: str
+    ) -> Mapping[str, Any] | None:
+        return self.sobjects.get(sobject)
 
 
 class MemoryStore:

@@ -118,8 +118,9 @@ def test_every_registry_topic_is_written_and_read_by_some_workload() -> None:
     read = {s.name for a in WORKLOADS for s in (*a.consumes, *a.reads)}
     # A registry topic no workload is granted is a topic nobody can use. The exceptions are
     # named: the suite's outputs (read by operators and other systems) and the inputs
-    # written from outside it (the agent console, the bot runtime, tenant administration).
+    # written from outside it (the agent console, the bot runtime). Tenant settings are
+    # written by auth's settings page and API.
     outputs = {"auth.connections.v1", "crm.sync.results.v1", "chat.dlq.v1", "crm.dlq.v1"}
-    inputs = {"crm.commands.v1", "bot.actions.v1", "tenant.settings.v1"}
+    inputs = {"crm.commands.v1", "bot.actions.v1"}
     assert written == set(REGISTRY) - inputs
     assert read == set(REGISTRY) - outputs

@@ -22,6 +22,7 @@ from auth_service.adapters.kafka import KafkaWriter
 from auth_service.adapters.ports import SalesforceOAuth
 from auth_service.adapters.replies import KafkaReplies
 from auth_service.adapters.salesforce import HttpSalesforce
+from auth_service.adapters.settings_topic import KafkaSettingsStore
 from auth_service.adapters.token_store import KafkaTokenStore
 from auth_service.clock import Clock
 from auth_service.config import Settings
@@ -34,6 +35,7 @@ from auth_service.handlers.demo import bootstrap_demo
 from auth_service.handlers.keys import reseal_records
 from auth_service.handlers.permissions import PermissionChecks
 from auth_service.handlers.refresh import Refresher, RefreshPolicy
+from auth_service.handlers.settings import TenantSettingsEditor
 from auth_service.handlers.status import StatusQuery
 from auth_service.handlers.tokens import TokenService
 from auth_service.metrics import build_auth_metrics
@@ -68,6 +70,12 @@ def create_app(
     store = KafkaTokenStore(
         settings.kafka_bootstrap_servers,
         settings.refresh_tokens_topic,
+        writer,
+        client_id=settings.service_name,
+    )
+    settings_store = KafkaSettingsStore(
+        settings.kafka_bootstrap_servers,
+        settings.settings_topic,
         writer,
         client_id=settings.service_name,
     )
@@ -128,6 +136,7 @@ def create_app(
         connect=connect,
         status=StatusQuery(store=store, permissions=permissions),
         permissions=permissions,
+        settings=TenantSettingsEditor(store=settings_store, tokens=tokens, salesforce=sf),
         login_urls=(settings.login_url(False), settings.login_url(True)),
         state_ttl_s=settings.state_ttl_s,
         secure_cookies=settings.public_url.startswith("https://"),
@@ -148,6 +157,7 @@ def create_app(
     async def start() -> None:
         await writer.start()
         await store.start(settings.store_load_timeout_s)
+        await settings_store.start(settings.store_load_timeout_s)
         await reseal_records(store, ring)
         if settings.demo is not None:
             background.append(
@@ -161,6 +171,7 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await settings_store.stop()
         await store.stop()
         await writer.stop()
         await own_sf.aclose()
@@ -178,7 +189,7 @@ def create_app(
         broker,
         settings,
         registry,
-        {"token_store": store.is_loaded},
+        {"token_store": store.is_loaded, "settings_store": settings_store.is_loaded},
         asgi_routes=[(path, web) for path in PATHS],
         on_startup=[start],
         after_shutdown=[stop],

@@ -29,7 +29,12 @@ from pydantic_settings import SettingsConfigDict
 
 from auth_service.domain.keyring import KEY_BYTES, KEY_ID_PATTERN, KeyRing
 from chat_contracts.base import TENANT_ID_PATTERN
-from chat_contracts.topics import AUTH_CONNECTIONS, AUTH_REFRESH_TOKENS, AUTH_TOKEN_REQUESTS
+from chat_contracts.topics import (
+    AUTH_CONNECTIONS,
+    AUTH_REFRESH_TOKENS,
+    AUTH_TOKEN_REQUESTS,
+    TENANT_SETTINGS,
+)
 from chat_runtime.settings import LogLevel, ServiceSettings
 
 DEMO_ADMIN_TOKEN: Final = "demo-admin-token"  # noqa: S105 - documented local-run value
@@ -100,6 +105,7 @@ class Settings(ServiceSettings):
     token_requests_topic: str = AUTH_TOKEN_REQUESTS.name
     refresh_tokens_topic: str = AUTH_REFRESH_TOKENS.name
     connections_topic: str = AUTH_CONNECTIONS.name
+    settings_topic: str = TENANT_SETTINGS.name
 
     _demo: DemoTenant | None = PrivateAttr(None)
 

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from chat_contracts.auth import RefreshTokenRecord
 from chat_contracts.auth_events import ConnectionEvent
+from chat_contracts.settings import TenantSettings
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,12 @@ class SalesforceOAuth(Protocol):
         self, *, tenant_id: str, instance_url: str, access_token: str
     ) -> Mapping[str, Any]: ...
 
+    async def describe_sobject(
+        self, *, tenant_id: str, instance_url: str, access_token: str, sobject: str
+    ) -> Mapping[str, Any] | None:
+        """One object's describe; None when the org has no such object."""
+        ...
+
 
 RecordListener = Callable[[str, RefreshTokenRecord | None], None]
 
@@ -70,6 +77,16 @@ class TokenStore(Protocol):
     def listen(self, listener: RecordListener) -> None:
         """Call `listener(tenant, record or None)` whenever a tenant's record changes,
         whoever wrote it (this replica or another)."""
+        ...
+
+
+class SettingsStore(Protocol):
+    """Each tenant's settings, as the compacted `tenant.settings.v1` holds them."""
+
+    def get(self, tenant_id: str) -> TenantSettings | None: ...
+
+    async def put(self, settings: TenantSettings) -> None:
+        """Write (acks=all) and hold the value once the broker has it."""
         ...
 
 

@@ -142,6 +142,23 @@ class HttpSalesforce:
         body: Mapping[str, Any] = response.json()
         return body
 
+    async def describe_sobject(
+        self, *, tenant_id: str, instance_url: str, access_token: str, sobject: str
+    ) -> Mapping[str, Any] | None:
+        """`GET /sobjects/{sobject}/describe`, or None when the org has no such object (or
+        the connected user cannot see it: Salesforce answers 404 for both)."""
+        version = self._settings.sf_api_version
+        url = f"{instance_url.rstrip('/')}/services/data/v{version}/sobjects/{sobject}/describe"
+        response = await self._send(
+            tenant_id, "describe_sobject", "GET", url, bearer=SecretStr(access_token)
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _refusal(response)
+        body: Mapping[str, Any] = response.json()
+        return body
+
     async def _token(
         self, tenant_id: str, sandbox: bool, operation: str, form: dict[str, str]
     ) -> TokenResponse:

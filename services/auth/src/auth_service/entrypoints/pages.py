@@ -3,12 +3,23 @@ texts chosen by code, never text taken from the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
+from typing import Any, get_args
 
 from auth_service.domain.connection import ConnectionStatus
 from auth_service.domain.permissions import describe_missing
+from auth_service.domain.settings import SettingsProblem
+from chat_contracts.settings import CrmObject, UpdatePolicy
+
+# Empty rows offered under the existing mapping rules.
+BLANK_MAPPING_ROWS = 3
+UPDATE_POLICY_LABELS = {
+    UpdatePolicy.DO_NOT_UPDATE: "Do not update",
+    UpdatePolicy.UPDATE_FROM_CHAT: "Update with information from the chat",
+    UpdatePolicy.FILL_EMPTY_ONLY: "Only fill fields that are empty",
+}
 
 NOTICES = {
     "connected": ("ok", "Connected to Salesforce."),
@@ -17,6 +28,7 @@ NOTICES = {
     "disconnected": ("ok", "Disconnected: the token was revoked at Salesforce and forgotten."),
     "checked": ("ok", "Permissions checked."),
     "check_failed": ("error", "The permission check could not run; see below."),
+    "settings_saved": ("ok", "Settings saved."),
 }
 
 _STYLE = """
@@ -28,6 +40,8 @@ h1{font-size:1.5rem}.badge{display:inline-block;padding:.2rem .6rem;border-radiu
 dl{display:grid;grid-template-columns:14rem 1fr;gap:.3rem 1rem}dt{color:#555}dd{margin:0}
 form{display:inline-block;margin:.3rem .5rem .3rem 0}button{padding:.5rem 1rem;cursor:pointer}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .6rem}
+.settings{display:block}.settings label{display:block;margin:.4rem 0}
+.field-error{color:#c62828;display:block;font-size:.9rem}
 """
 
 _BADGE = {
@@ -38,8 +52,16 @@ _BADGE = {
 
 
 def connect_page(
-    status: ConnectionStatus, form_params: Mapping[str, str], notice: str | None = None
+    status: ConnectionStatus,
+    form_params: Mapping[str, str],
+    notice: str | None = None,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    problems: Sequence[SettingsProblem] = (),
+    settings_error: str | None = None,
 ) -> str:
+    """The page; with `settings` (the values to show, as JSON) its settings section,
+    `problems` and `settings_error` shown inline after a refused save."""
     tenant = escape(status.tenant_id)
     parts = [
         f"<h1>Salesforce connection of tenant {tenant}</h1>",
@@ -56,6 +78,8 @@ def connect_page(
     parts.append(_details(status))
     parts.append(_permissions(status))
     parts.append(_actions(status, form_params))
+    if settings is not None:
+        parts.append(_settings(settings, form_params, problems, settings_error))
     body = "\n".join(p for p in parts if p)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -146,3 +170,104 @@ def _actions(status: ConnectionStatus, params: Mapping[str, str]) -> str:
 
 def _time(value: datetime | None) -> str:
     return escape(value.strftime("%Y-%m-%d %H:%M:%S UTC")) if value is not None else "never"
+
+
+def _settings(
+    values: Mapping[str, Any],
+    params: Mapping[str, str],
+    problems: Sequence[SettingsProblem],
+    error: str | None,
+) -> str:
+    by_field: dict[str, list[str]] = {}
+    for problem in problems:
+        by_field.setdefault(problem.field, []).append(problem.message)
+    shown: set[str] = set()
+
+    def errors(*fields: str) -> str:
+        out: list[str] = []
+        for name in fields:
+            shown.add(name)
+            out.extend(by_field.get(name, ()))
+        return "".join(f'<span class="field-error">{escape(m)}</span>' for m in out)
+
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in params.items()
+    )
+    mode = str(values.get("mode", "sales"))
+    policy = str(values.get("update_policy", UpdatePolicy.DO_NOT_UPDATE))
+    modes = "".join(
+        f'<option value="{v}"{" selected" if v == mode else ""}>{label}</option>'
+        for v, label in (
+            ("sales", "Sales: Leads and Tasks"),
+            ("support", "Support: Contacts and Cases"),
+        )
+    )
+    policies = "".join(
+        f'<option value="{p.value}"{" selected" if p.value == policy else ""}>{label}</option>'
+        for p, label in UPDATE_POLICY_LABELS.items()
+    )
+    checked = " checked" if values.get("match_by_phone") is True else ""
+    fields = [
+        f'<label>Mode <select name="mode" id="settings-mode">{modes}</select>'
+        f"{errors('mode')}</label>",
+        f'<label>Existing Lead or Contact <select name="update_policy" '
+        f'id="settings-update-policy">{policies}</select>{errors("update_policy")}</label>',
+        '<label>Company placeholder <input name="company_placeholder" '
+        f'id="settings-company-placeholder" maxlength="255" '
+        f'value="{escape(str(values.get("company_placeholder", "")))}">'
+        f"{errors('company_placeholder')}</label>",
+        '<label><input type="checkbox" name="match_by_phone" value="on" '
+        f'id="settings-match-by-phone"{checked}> Match by phone when there is no email</label>'
+        f"{errors('match_by_phone')}",
+        '<label>Default phone region <input name="default_phone_region" size="3" '
+        f'maxlength="2" value="{escape(str(values.get("default_phone_region", "")))}">'
+        f"{errors('default_phone_region')}</label>",
+    ]
+    rules = [r for r in values.get("field_mapping", ()) if isinstance(r, Mapping)]
+    rows = []
+    for index in range(len(rules) + BLANK_MAPPING_ROWS):
+        rule = rules[index] if index < len(rules) else {}
+        prefix = f"field_mapping.{index}"
+        cells = [_object_select(index, str(rule.get("object", "")))]
+        for part in ("source", "target"):
+            cells.append(
+                f'<input name="map_{part}_{index}" id="map-{part}-{index}" '
+                f'value="{escape(str(rule.get(part, "")))}">'
+            )
+        row_errors = errors(prefix, f"{prefix}.object", f"{prefix}.source", f"{prefix}.target")
+        rows.append(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{row_errors}</td></tr>"
+        )
+    table = (
+        '<table id="field-mapping"><tr><th>Object</th><th>Conversation field</th>'
+        "<th>Salesforce field</th><th></th></tr>" + "".join(rows) + "</table>"
+    )
+    rest = [m for field, messages in by_field.items() if field not in shown for m in messages]
+    if error:
+        rest.insert(0, error)
+    summary = ""
+    if rest or problems:
+        items = "".join(f"<li>{escape(m)}</li>" for m in rest)
+        summary = (
+            '<div id="settings-errors" class="notice error" role="alert">'
+            f"The settings were not saved.<ul>{items}</ul></div>"
+        )
+    return (
+        f'<h2 id="settings">Settings</h2>{summary}'
+        f'<form method="post" action="/connect" class="settings">{hidden}'
+        + "".join(fields)
+        + "<h3>Field mapping</h3><p>Conversation fields such as <code>visitor.email</code>, "
+        "<code>custom_fields.&lt;name&gt;</code> or <code>custom_variables.&lt;name&gt;</code>, "
+        "into any field of the object, custom <code>__c</code> fields included.</p>"
+        + table
+        + '<p><button name="action" value="save_settings" id="save_settings">Save settings'
+        "</button></p></form>"
+    )
+
+
+def _object_select(index: int, current: str) -> str:
+    options = ['<option value=""></option>'] + [
+        f'<option value="{o}"{" selected" if o == current else ""}>{o}</option>'
+        for o in get_args(CrmObject)
+    ]
+    return f'<select name="map_object_{index}" id="map-object-{index}">{"".join(options)}</select>'

@@ -7,13 +7,18 @@
     POST /admin/connect-link?tenant=        a signed page link (admin token only)
     POST /admin/permission-check?tenant=    run the permission check now
     POST /admin/disconnect?tenant=          revoke at Salesforce and forget the token
+    GET  /admin/settings?tenant=            the tenant's settings (or the defaults) as JSON
+    PUT  /admin/settings?tenant=            check settings against describe, then save
 
 One Starlette app serves them; FastStream's ASGI app routes these exact paths to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
@@ -21,10 +26,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from auth_service.domain.settings import SettingsProblem
 from auth_service.entrypoints.access import Access, Denied, Gate
 from auth_service.entrypoints.pages import connect_page, error_page
 from auth_service.handlers.connect import ConnectFailed, ConnectFlow, StateError
 from auth_service.handlers.permissions import PermissionChecks
+from auth_service.handlers.settings import (
+    SettingsInvalid,
+    SettingsUnchecked,
+    TenantSettingsEditor,
+)
 from auth_service.handlers.status import StatusQuery
 from chat_runtime.logging import get_logger
 
@@ -37,7 +48,11 @@ PATHS = (
     "/admin/connect-link",
     "/admin/permission-check",
     "/admin/disconnect",
+    "/admin/settings",
 )
+MAX_BODY_BYTES = 64 * 1024
+MAX_MAPPING_ROWS = 100
+_MAP_ROW = re.compile(r"^map_(?:object|source|target)_(\d{1,3})$")
 FLOW_COOKIE = "auth_oauth_flow"
 CALLBACK_PATH = "/oauth/callback"
 
@@ -52,6 +67,7 @@ class Web:
         connect: ConnectFlow,
         status: StatusQuery,
         permissions: PermissionChecks,
+        settings: TenantSettingsEditor,
         login_urls: tuple[str, ...],
         state_ttl_s: int,
         secure_cookies: bool,
@@ -60,6 +76,7 @@ class Web:
         self._connect = connect
         self._status = status
         self._permissions = permissions
+        self._settings = settings
         self._state_ttl_s = state_ttl_s
         self._secure = secure_cookies
         origins = " ".join(sorted({_origin(u) for u in login_urls}))
@@ -82,6 +99,8 @@ class Web:
                 ),
                 Route("/admin/permission-check", self._guarded(self.check_json), methods=["POST"]),
                 Route("/admin/disconnect", self._guarded(self.disconnect_json), methods=["POST"]),
+                Route("/admin/settings", self._guarded(self.settings_json), methods=["GET"]),
+                Route("/admin/settings", self._guarded(self.save_settings_json), methods=["PUT"]),
             ]
         )
 
@@ -109,10 +128,31 @@ class Web:
         return endpoint
 
     async def page(self, request: Request, access: Access) -> Response:
-        status = await self._status.status(access.tenant_id)
         notice = request.query_params.get("notice")
-        html = connect_page(status, self._gate.link_params(access.tenant_id), notice)
-        return self._html(html)
+        return await self._page(access.tenant_id, notice)
+
+    async def _page(
+        self,
+        tenant: str,
+        notice: str | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
+        problems: tuple[SettingsProblem, ...] = (),
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        status = await self._status.status(tenant)
+        if values is None and status.connected:
+            values = self._settings.current(tenant).model_dump(mode="json")
+        html = connect_page(
+            status,
+            self._gate.link_params(tenant),
+            notice,
+            settings=values,
+            problems=problems,
+            settings_error=error,
+        )
+        return self._html(html, status_code)
 
     async def act(self, request: Request, access: Access) -> Response:
         tenant = access.tenant_id
@@ -139,6 +179,8 @@ class Web:
             except Exception:  # noqa: BLE001 - the page shows why on reload
                 return self._back(tenant, "check_failed")
             return self._back(tenant, "checked")
+        if action == "save_settings":
+            return await self._save_from_form(request.state.params, access)
         return self._html(error_page("Unknown action", "Use the buttons of the page."), 400)
 
     async def callback(self, request: Request) -> Response:
@@ -194,6 +236,55 @@ class Web:
             }
         )
 
+    async def _save_from_form(self, form: Mapping[str, str], access: Access) -> Response:
+        tenant = access.tenant_id
+        body = settings_body_from_form(form, self._settings.current(tenant).model_dump(mode="json"))
+        try:
+            await self._settings.save(tenant, body, updated_by=f"auth:{access.via}")
+        except SettingsInvalid as exc:
+            return await self._page(tenant, values=body, problems=exc.problems, status_code=422)
+        except SettingsUnchecked as exc:
+            status = 409 if not exc.connected else 424
+            return await self._page(tenant, values=body, error=exc.message, status_code=status)
+        return self._back(tenant, "settings_saved")
+
+    async def settings_json(self, request: Request, access: Access) -> Response:
+        tenant = access.tenant_id
+        body = {
+            "settings": self._settings.current(tenant).model_dump(mode="json"),
+            "stored": self._settings.stored(tenant),
+        }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def save_settings_json(self, request: Request, access: Access) -> Response:
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            return _json_error(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _json_error(400, "bad_json", "the body is not JSON")
+        try:
+            saved = await self._settings.save(
+                access.tenant_id, body, updated_by=f"auth:{access.via}"
+            )
+        except SettingsInvalid as exc:
+            return JSONResponse(
+                {
+                    "error": "invalid_settings",
+                    "message": "the settings were not saved",
+                    "problems": [p.as_json() for p in exc.problems],
+                },
+                status_code=422,
+                headers={"Cache-Control": "no-store"},
+            )
+        except SettingsUnchecked as exc:
+            return _json_error(424 if exc.connected else 409, exc.code, exc.message)
+        return JSONResponse(
+            {"settings": saved.model_dump(mode="json"), "stored": True},
+            headers={"Cache-Control": "no-store"},
+        )
+
     def _back(self, tenant_id: str, notice: str) -> Response:
         return RedirectResponse(self._gate.page_url(tenant_id, notice=notice), status_code=303)
 
@@ -218,6 +309,35 @@ class Web:
                 "Content-Security-Policy": self._csp,
             },
         )
+
+
+def settings_body_from_form(form: Mapping[str, str], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings body the page's form asks for: the current settings, with the fields
+    the form shows replaced (an unticked checkbox is absent, so False; empty mapping rows
+    are dropped)."""
+    body = {k: v for k, v in current.items() if k not in ("message_id", "occurred_at")}
+    for name in ("mode", "update_policy", "company_placeholder", "default_phone_region"):
+        if name in form:
+            body[name] = form[name].strip()
+    body["match_by_phone"] = form.get("match_by_phone") == "on"
+    indexes = sorted({int(m[1]) for key in form if (m := _MAP_ROW.fullmatch(key))})[
+        :MAX_MAPPING_ROWS
+    ]
+    rules = []
+    for index in indexes:
+        rule = {p: form.get(f"map_{p}_{index}", "").strip() for p in ("object", "source", "target")}
+        if any(rule.values()):
+            rules.append(rule)
+    body["field_mapping"] = rules
+    return body
+
+
+def _json_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _origin(url: str) -> str:
