@@ -8,10 +8,12 @@ waits for its own records' confirmation.
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from chat_contracts.topics import LARGE_MESSAGE_BYTES
 from ingest_service.adapters.ports import OutRecord, PublishError
@@ -21,6 +23,40 @@ from ingest_service.adapters.ports import OutRecord, PublishError
 MAX_REQUEST_BYTES: Final = LARGE_MESSAGE_BYTES
 # Large batches: a normaliser batch is hundreds of 2-3 KiB records per partition.
 MAX_BATCH_BYTES: Final = 512 * 1024
+_WORD: Final = struct.Struct("<I")
+_M: Final = 0x5BD1E995
+_DEFAULT_PARTITIONER: Final = DefaultPartitioner()
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of a key, as aiokafka's (and the Java client's) `murmur2`, a word
+    at a time rather than a byte at a time: about half its cost."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    end = length & ~3
+    for (k,) in _WORD.iter_unpack(data[:end]):
+        k = (k * _M) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * _M) & 0xFFFFFFFF
+        h = ((h * _M) & 0xFFFFFFFF) ^ k
+    extra = length & 3
+    if extra:
+        if extra >= 3:
+            h ^= data[end + 2] << 16
+        if extra >= 2:
+            h ^= data[end + 1] << 8
+        h = ((h ^ data[end]) * _M) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * _M) & 0xFFFFFFFF
+    return h ^ (h >> 15)
+
+
+def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """aiokafka's default partitioner (the Java client's for keyed records) with the
+    faster `murmur2`: a key lands on the same partition as with any Kafka client."""
+    if key is None:
+        partition: int = _DEFAULT_PARTITIONER(key, all_partitions, available)
+        return partition
+    return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
 
 
 class KafkaPublisher:
@@ -43,6 +79,7 @@ class KafkaPublisher:
             "linger_ms": linger_ms,
             "max_batch_size": MAX_BATCH_BYTES,
             "max_request_size": MAX_REQUEST_BYTES,
+            "partitioner": partition_for,
         }
         self._producer: AIOKafkaProducer | None = None
 

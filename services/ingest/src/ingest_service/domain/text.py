@@ -36,9 +36,19 @@ def strip_html(text: str) -> str:
         return text.strip()  # plain one-line text: the common case
     if "&" in text:
         text = html.unescape(text)  # may bring non-breaking spaces: tidied below
-    text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    # Each pass below runs only when it can change something. Every whitespace character
+    # but " " is unprintable, so printable text without "  " has no run to collapse.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "  " in text or not (text.isprintable() or text.replace("\n", "").isprintable()):
+        text = _SPACES.sub(" ", text)
+    if "\n" not in text:
+        return text.strip()
+    if " \n" in text or "\n " in text:
+        text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def _has_layout(text: str) -> bool:
