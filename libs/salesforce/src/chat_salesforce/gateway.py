@@ -1,7 +1,8 @@
 """`SalesforceGateway`: simple-salesforce for many tenants, off the event loop.
 
 simple-salesforce is synchronous, so every call runs in one bounded thread pool, never on
-the event loop; a per-tenant semaphore caps how many of those threads one tenant can hold
+the event loop (a `LifoThreadPool`: a call reuses the most recently idle thread, not the
+coldest); a per-tenant semaphore caps how many of those threads one tenant can hold
 (one slow org does not starve the others, and no org sees more concurrent calls than it
 allows). A tenant's slot is released when its thread finishes, not when an impatient
 caller stops waiting, so the cap holds even under timeouts.
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import requests
@@ -37,6 +38,7 @@ from chat_salesforce.http import HttpOptions, SalesforceSession
 from chat_salesforce.limits import HEADER, ApiBudget
 from chat_salesforce.operations import SalesforceCall, SalesforceOperations, T
 from chat_salesforce.tokens import AccessToken, TokenSource
+from chat_salesforce.workers import LifoThreadPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class SalesforceGateway(SalesforceOperations):
         self._session = SalesforceSession(
             HttpOptions(http.ca_file, http.timeout_s, pool), on_response=self._on_response
         )
-        self._pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="salesforce")
+        self._pool = LifoThreadPool(self.options.threads, thread_name_prefix="salesforce")
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._clients: OrderedDict[str, tuple[str, Salesforce]] = OrderedDict()
 

@@ -12,6 +12,7 @@ Salesforce threads close last.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 
 from faststream.asgi import AsgiFastStream
@@ -117,4 +118,5 @@ def _salesforce(settings: Settings, metrics: ServiceMetrics) -> tuple[Salesforce
 def main() -> None:
     """Serve bot-actions on the configured host and port until SIGTERM."""
     settings = load_settings_or_exit(Settings)
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     run_app(create_app(settings), settings)
