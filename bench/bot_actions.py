@@ -6,8 +6,10 @@ standing in for auth (its own process), and a raw aiokafka echo; on throwaway to
 
 - 1 in flight: the floor (raw aiokafka ping-pong through the raw echo, `floor_p50_ms`), a
   direct call (the exact query bot-actions sends, through simple-salesforce from this
-  process, `direct_sf_p50_ms`) and bot-actions (find_record as `BotActionsClient` sends
-  it, `bot_p50_ms`), taking turns in rounds so that background load hits all three alike;
+  process, `direct_sf_p50_ms`; and through the HTTP client bot-actions itself uses,
+  `chat_salesforce.SalesforceHttp` on aiohttp, `direct_http_p50_ms`) and bot-actions
+  (find_record as `BotActionsClient` sends it, `bot_p50_ms`), taking turns in rounds so
+  that background load hits them all alike;
 - 50 and 500 in flight (all for one tenant, so one partition: the hardest case for
   concurrency): bot-actions' rate against direct finds from as many threads as
   bot-actions may use per tenant (`direct_sf_rps`: what the emulator itself allows), again
@@ -15,7 +17,9 @@ standing in for auth (its own process), and a raw aiokafka echo; on throwaway to
 - bot-actions' CPU per request and peak RSS (VmHWM).
 
 Targets: `bot_p50_ms <= 1.5 x (floor_p50_ms + direct_sf_p50_ms)`; at 500 in flight
-`bot_rps >= 0.5 x direct_sf_rps`; `peak_rss_mb < 200`.
+`bot_rps >= 0.5 x direct_sf_rps`; `peak_rss_mb < 200`. Also printed, not a target:
+`bot_p50_vs_floor_plus_direct_http`, the same ratio against bot-actions' own (faster)
+HTTP client, i.e. what Kafka, the service and the emulator cost beyond the bare calls.
 
 Run: `.venv/bin/python bench/bot_actions.py [--requests N] [--samples N]`
 """
@@ -57,7 +61,7 @@ from chat_contracts.bot import FindRecordRequest
 from chat_contracts.bot_replies import BotActionReply, RecordFoundReply
 from chat_contracts.keys import tenant_key
 from chat_runtime.request_reply import RequestReplyClient
-from chat_salesforce import quote
+from chat_salesforce import HttpOptions, SalesforceHttp, quote
 
 LEADS = 2000
 PER_TENANT = 8  # bot-actions' default BOT_ACTIONS_SALESFORCE_PER_TENANT
@@ -114,6 +118,18 @@ class Direct:
 
     def find(self) -> None:
         assert self.sf.query(find_soql(random.choice(self.emails)))["totalSize"] == 1
+
+    async def http_sequential(self, http: SalesforceHttp, n: int) -> list[float]:
+        """Latencies of `n` finds, one at a time, through bot-actions' HTTP client."""
+        times = []
+        url = f"{self.sf.base_url}query/"
+        for _ in range(n):
+            params = {"q": find_soql(random.choice(self.emails))}
+            t0 = time.perf_counter()
+            answer = await http.request("GET", url, token=self.sf.session_id, params=params)
+            times.append(time.perf_counter() - t0)
+            assert answer.json()["totalSize"] == 1
+        return times
 
     def sequential(self, n: int) -> list[float]:
         """Latencies of `n` finds, one at a time."""
@@ -270,6 +286,7 @@ async def measure(
         floor = RawPingPong(ping, pong)
         await floor.start()
         direct = Direct(org, ca, emails)
+        http = SalesforceHttp(HttpOptions(ca_file=ca))
         try:
             async with RequestReplyClient(BOOTSTRAP, name="bench-bot") as rr:
                 bot = Bot(rr, request_topic)
@@ -277,18 +294,24 @@ async def measure(
                 await timed(bot, emails, 20, 400)
                 await floor.round_trips(200)
                 direct.sequential(200)
+                await direct.http_sequential(http, 200)
                 floor_t: list[float] = []
                 direct_t: list[float] = []
+                http_t: list[float] = []
                 bot_t: list[float] = []
                 cpu = 0.0
                 for _ in range(ROUNDS):
                     floor_t += await floor.round_trips(samples // ROUNDS)
                     direct_t += direct.sequential(samples // ROUNDS)
+                    http_t += await direct.http_sequential(http, samples // ROUNDS)
                     before = cpu_s(bot_proc.pid)
                     bot_t += (await timed(bot, emails, 1, samples // ROUNDS))[0]
                     cpu += cpu_s(bot_proc.pid) - before
                 figures["floor_p50_ms"], figures["floor_p99_ms"] = percentiles_ms(floor_t)
                 figures["direct_sf_p50_ms"], figures["direct_sf_p99_ms"] = percentiles_ms(direct_t)
+                figures["direct_http_p50_ms"], figures["direct_http_p99_ms"] = percentiles_ms(
+                    http_t
+                )
                 figures["bot_p50_ms_1"], figures["bot_p99_ms_1"] = percentiles_ms(bot_t)
                 figures["bot_rps_1"] = round(len(bot_t) / sum(bot_t))
                 figures["bot_cpu_ms_per_request_1"] = round(cpu * 1000 / len(bot_t), 3)
@@ -314,6 +337,7 @@ async def measure(
             figures["peak_rss_mb"] = peak_rss_mb(bot_proc.pid)
         finally:
             await floor.stop()
+            await http.close()
             direct.session.close()
             for proc in (bot_proc, echo, auth):
                 stop(proc)
@@ -329,7 +353,8 @@ def report(figures: dict[str, float], level: int) -> None:
     if level == 1:
         line += (
             f"; floor p50 {figures['floor_p50_ms']} ms, "
-            f"direct find p50 {figures['direct_sf_p50_ms']} ms"
+            f"direct find p50 {figures['direct_sf_p50_ms']} ms (simple-salesforce), "
+            f"{figures['direct_http_p50_ms']} ms (aiohttp)"
         )
     else:
         line += f"; direct finds from {PER_TENANT} threads {figures[f'direct_sf_rps_{level}']:,}/s"
@@ -361,6 +386,12 @@ async def main() -> None:
     figures["bot_rps"] = figures["bot_rps_500"]
     figures["bot_rps_per_worker"] = figures["bot_rps_500"]  # one bot-actions process
     latency_budget = 1.5 * (figures["floor_p50_ms"] + figures["direct_sf_p50_ms"])
+    figures["bot_p50_vs_floor_plus_direct_sf"] = round(
+        figures["bot_p50_ms"] / (figures["floor_p50_ms"] + figures["direct_sf_p50_ms"]), 2
+    )
+    figures["bot_p50_vs_floor_plus_direct_http"] = round(
+        figures["bot_p50_ms"] / (figures["floor_p50_ms"] + figures["direct_http_p50_ms"]), 2
+    )
     figures["targets"] = {
         "p50_within_1.5x_floor_plus_direct": figures["bot_p50_ms"] <= latency_budget,
         "rps_at_500_at_least_half_direct": figures["bot_rps"] >= 0.5 * figures["direct_sf_rps"],

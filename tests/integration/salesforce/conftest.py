@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -44,13 +44,13 @@ def metrics() -> ServiceMetrics:
 
 
 @pytest.fixture
-def gateway_factory(
+async def gateway_factory(
     tokens: AuthTokenSource, sf_emulator_ca: str, metrics: ServiceMetrics
-) -> Iterator[Callable[..., SalesforceGateway]]:
+) -> AsyncIterator[Callable[..., SalesforceGateway]]:
     made: list[SalesforceGateway] = []
 
-    def make(**options: Any) -> SalesforceGateway:
-        http = HttpOptions(ca_file=sf_emulator_ca, timeout_s=10)
+    def make(connections: int = 32, **options: Any) -> SalesforceGateway:
+        http = HttpOptions(ca_file=sf_emulator_ca, timeout_s=10, connections=connections)
         opts = GatewayOptions(http=http, **options)
         gateway = SalesforceGateway(tokens, opts, metrics=metrics)
         made.append(gateway)
@@ -58,7 +58,7 @@ def gateway_factory(
 
     yield make
     for gateway in made:
-        gateway.close()
+        await gateway.aclose()
 
 
 @pytest.fixture

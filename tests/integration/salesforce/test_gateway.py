@@ -105,7 +105,7 @@ async def test_per_tenant_limit_holds_and_other_tenants_pass(
 ) -> None:
     slow, org = connected()
     fast, _ = connected()
-    gateway = gateway_factory(per_tenant=2, threads=8)
+    gateway = gateway_factory(per_tenant=2, connections=8)
     await gateway.query(slow, "SELECT Id FROM Lead")
     await gateway.query(fast, "SELECT Id FROM Lead")
     sf_emulator.set_faults(org.org_id, latency_ms=300)
@@ -117,6 +117,18 @@ async def test_per_tenant_limit_holds_and_other_tenants_pass(
     await slow_calls
     assert fast_done < 0.3  # not queued behind the slow tenant
     assert time.monotonic() - started >= 0.6  # 4 calls, 2 at a time, 300 ms each
+
+
+async def test_connections_cap_every_tenant_together(
+    gateway_factory: Factory, connected: Connect, sf_emulator: SalesforceEmulator
+) -> None:
+    tenant, org = connected()
+    gateway = gateway_factory(per_tenant=8, connections=2)
+    await gateway.query(tenant, "SELECT Id FROM Lead")
+    sf_emulator.set_faults(org.org_id, latency_ms=200)
+    started = time.monotonic()
+    await asyncio.gather(*(gateway.query(tenant, "SELECT Id FROM Lead") for _ in range(4)))
+    assert time.monotonic() - started >= 0.4  # 4 calls on 2 connections, 200 ms each
 
 
 async def test_transient_errors_are_retried_then_raised(

@@ -20,12 +20,15 @@ from typing import Any
 import httpx
 
 
-def _subscribers(broker: Any) -> list[dict[str, Any]]:
+def _subscribers(app: Any) -> list[dict[str, Any]]:
+    """The broker's subscribers and the consumers the service declared it runs itself."""
+    from chat_runtime.app import OWN_CONSUMERS
+
     found = []
-    for sub in broker.subscribers:
+    for sub in app.broker.subscribers:
         names = getattr(sub, "topic_names", None) or [t.name for t in sub.topics]
         found.append({"topics": sorted(names), "group": sub.group_id})
-    return found
+    return found + list(app.context.get(OWN_CONSUMERS) or [])
 
 
 async def _metric_names(app: Any) -> list[str]:
@@ -51,7 +54,7 @@ def main(module: str) -> None:
         "http_port": settings.http_port,
         "shutdown_timeout_s": settings.shutdown_timeout_s,
         "env_prefix": config.Settings.model_config.get("env_prefix", ""),
-        "subscribers": _subscribers(app.broker),
+        "subscribers": _subscribers(app),
         "metrics": asyncio.run(_metric_names(app)),
     }
     # Logging may write to stdout; the description is the last line.

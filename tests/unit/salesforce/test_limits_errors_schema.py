@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from chat_runtime.metrics import build_metrics, new_registry
 from chat_salesforce import errors
@@ -62,13 +61,19 @@ def test_classify(code: str, status: int, cls: type[errors.SalesforceApiError]) 
     assert error.retryable == (cls is errors.TransientError)
 
 
-def test_from_simple_salesforce_reads_the_error_array() -> None:
+def test_from_answer_reads_the_error_array() -> None:
     body = [{"errorCode": "REQUIRED_FIELD_MISSING", "message": "x", "fields": ["Company"]}]
-    exc = SalesforceMalformedRequest("url", 400, "Lead", body)  # type: ignore[arg-type]
-    error = errors.from_simple_salesforce(exc)
+    error = errors.from_answer(400, body)
     assert isinstance(error, errors.RequiredFieldMissing)
     assert error.fields == ("Company",)
     assert error.status == 400
+
+
+def test_from_answer_without_an_error_array() -> None:
+    error = errors.from_answer(502, "<html>Bad Gateway</html>")
+    assert isinstance(error, errors.TransientError)
+    assert (error.error_code, error.status) == ("HTTP_502", 502)
+    assert not isinstance(errors.from_answer(418, None), errors.TransientError)
 
 
 def test_duplicates_accepts_both_spellings() -> None:

@@ -1,14 +1,27 @@
-"""SchemaCache (per tenant, TTL, refresh on miss) and the HTTP session's CA pinning."""
+"""SchemaCache (per tenant, TTL, refresh on miss), the HTTP session's CA pinning and proxies,
+and a call that gets no answer."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chat_salesforce import HttpOptions, InvalidType, SalesforceSession, SchemaCache
+from chat_runtime.metrics import build_metrics, new_registry
+from chat_salesforce import (
+    AccessToken,
+    GatewayOptions,
+    HttpOptions,
+    InvalidType,
+    SalesforceGateway,
+    SalesforceHttp,
+    SchemaCache,
+    TransportError,
+    http,
+)
 
 
 class FakeDescriber:
@@ -61,15 +74,44 @@ def test_a_pinned_ca_beats_requests_ca_bundle(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/somewhere/else.pem")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    session = SalesforceSession(HttpOptions(ca_file=str(ca), timeout_s=3))
-    far = session.merge_environment_settings(
-        "https://acme.my.salesforce.com/x", {}, None, None, None
-    )
-    near = session.merge_environment_settings("https://127.0.0.1:8800/x", {}, None, None, None)
-    assert far["verify"] == near["verify"] == str(ca)
-    assert far["proxies"].get("https") == "http://proxy.example:3128"
-    assert not near["proxies"].get("https")
-    unpinned = SalesforceSession(HttpOptions())
-    assert unpinned.verify == "/somewhere/else.pem"
+    trusted: list[str | None] = []
+    monkeypatch.setattr("ssl.create_default_context", lambda cafile=None: trusted.append(cafile))
+    http._proxy.cache_clear()
+    SalesforceHttp(HttpOptions(ca_file=str(ca), timeout_s=3))
+    SalesforceHttp(HttpOptions())
+    assert trusted == [str(ca), "/somewhere/else.pem"]
+    assert http.proxy_for("https://acme.my.salesforce.com/x") == "http://proxy.example:3128"
+    assert http.proxy_for("https://127.0.0.1:8800/x") is None
     with pytest.raises(FileNotFoundError):
-        SalesforceSession(HttpOptions(ca_file=str(tmp_path / "missing.pem")))
+        SalesforceHttp(HttpOptions(ca_file=str(tmp_path / "missing.pem")))
+    http._proxy.cache_clear()
+
+
+class _FixedToken:
+    def __init__(self, instance_url: str) -> None:
+        self.token = AccessToken("t1", "secret-token", instance_url, "00D", "005")
+
+    async def get(self, tenant_id: str) -> AccessToken:
+        return self.token
+
+    async def refresh(self, tenant_id: str, rejected: AccessToken) -> AccessToken:
+        return self.token
+
+
+async def test_no_answer_is_a_transport_error_counted_once() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    metrics = build_metrics(new_registry())
+    gateway = SalesforceGateway(
+        _FixedToken(f"https://127.0.0.1:{port}"),
+        GatewayOptions(http=HttpOptions(timeout_s=2)),
+        metrics=metrics,
+    )
+    try:
+        with pytest.raises(TransportError):
+            await gateway.create("t1", "Lead", {"LastName": "x"})
+    finally:
+        await gateway.aclose()
+    calls = metrics.salesforce_calls.labels("t1", "create", "transport_error")
+    assert calls._value.get() == 1  # a write without an answer is not repeated

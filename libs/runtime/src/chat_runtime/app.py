@@ -131,6 +131,20 @@ def make_asgi_app(
     )
 
 
+# The app context key listing the Kafka consumers a service runs itself, beside its
+# broker's subscribers: `[{"topics": [...], "group": ...}]` (see `declare_consumer`).
+OWN_CONSUMERS = "own_kafka_consumers"
+
+
+def declare_consumer(app: AsgiFastStream, topics: Sequence[str], group: str) -> None:
+    """Record a consumer the service runs outside FastStream (a plain aiokafka loop), so
+    that what it reads is as visible as its subscribers (the deploy checks compare both
+    with the Kafka ACLs and the autoscaling triggers)."""
+    declared = list(app.context.get(OWN_CONSUMERS) or [])
+    declared.append({"topics": sorted(topics), "group": group})
+    app.context.set_global(OWN_CONSUMERS, declared)
+
+
 def _take_back_library_loggers() -> None:
     # uvicorn applies its own logging config when it starts serving (`faststream run`,
     # `uvicorn --factory`): route its loggers through ours again. No parameters, since

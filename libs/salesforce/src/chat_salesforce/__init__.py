@@ -3,9 +3,9 @@
 - `tokens`: `AuthTokenSource`, each tenant's access token from the auth service over
   request/reply, cached until expiry, one request in flight per tenant, re-asked once
   (naming the refused token by fingerprint) after `INVALID_SESSION_ID`;
-- `gateway`, `operations`: `SalesforceGateway`, simple-salesforce in a bounded thread pool with
+- `gateway`, `operations`: `SalesforceGateway`, Salesforce's REST API on the event loop with
   per-tenant concurrency limits, typed errors, API-budget metrics;
-- `http`: the requests session (CA trust for the emulator, timeouts, pooling);
+- `http`: the aiohttp session (CA trust for the emulator, timeouts, one connection pool);
 - `errors`: Salesforce failures as exception classes;
 - `limits`: `Sforce-Limit-Info` parsing and the per-tenant API budget;
 - `schema`, `schema_cache`: describe results, typed and cached per tenant;
@@ -31,9 +31,9 @@ from chat_salesforce.errors import (
     TransportError,
 )
 from chat_salesforce.gateway import GatewayOptions, SalesforceGateway
-from chat_salesforce.http import HttpOptions, SalesforceSession
+from chat_salesforce.http import HttpAnswer, HttpOptions, SalesforceHttp
 from chat_salesforce.limits import ApiBudget, ApiUsage, parse_limit_info
-from chat_salesforce.operations import SalesforceOperations, sobject
+from chat_salesforce.operations import SalesforceOperations
 from chat_salesforce.query_text import QueryShapeError, first_row_query, selected_fields, shape
 from chat_salesforce.schema import FieldSchema, ObjectSchema, ObjectSummary
 from chat_salesforce.schema_cache import SchemaCache
@@ -55,6 +55,7 @@ __all__ = [
     "DuplicatesDetected",
     "FieldSchema",
     "GatewayOptions",
+    "HttpAnswer",
     "HttpOptions",
     "InvalidField",
     "InvalidSession",
@@ -70,8 +71,8 @@ __all__ = [
     "SalesforceAccessError",
     "SalesforceApiError",
     "SalesforceGateway",
+    "SalesforceHttp",
     "SalesforceOperations",
-    "SalesforceSession",
     "SchemaCache",
     "SoqlValueError",
     "TemplateError",
@@ -91,6 +92,5 @@ __all__ = [
     "render_soql",
     "selected_fields",
     "shape",
-    "sobject",
     "substitute",
 ]

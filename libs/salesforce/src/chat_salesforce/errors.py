@@ -22,9 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import requests
-from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
-
 
 class SalesforceAccessError(Exception):
     """Base of every error this library raises."""
@@ -152,25 +149,25 @@ def classify(
     return cls(error_code, message, status=status, fields=fields, body=body)
 
 
-def from_simple_salesforce(exc: SimpleSalesforceError) -> SalesforceApiError:
-    """Map simple-salesforce's exception (its `content` is the parsed error array)."""
-    content: Any = exc.content
+def from_answer(status: int, content: Any) -> SalesforceApiError:
+    """Map an error answer (`content`: its parsed JSON, usually an error array, or its
+    text) to the typed exception."""
     first = content[0] if isinstance(content, list) and content else content
     if isinstance(first, Mapping) and ("errorCode" in first or "statusCode" in first):
         code = str(first.get("errorCode") or first.get("statusCode"))
         return classify(
             code,
             str(first.get("message", "")).strip(),
-            status=exc.status,
+            status=status,
             fields=[str(f) for f in first.get("fields") or ()],
             body=content,
         )
-    return classify(f"HTTP_{exc.status}", str(content)[:500], status=exc.status, body=content)
+    return classify(f"HTTP_{status}", str(content)[:500], status=status, body=content)
 
 
-def from_transport(exc: requests.RequestException) -> TransportError:
+def from_transport(exc: BaseException) -> TransportError:
     """A call that got no HTTP answer (connection refused, TLS failure, timeout)."""
-    return TransportError(type(exc).__name__, str(exc)[:500])
+    return TransportError(type(exc).__name__, str(exc)[:500] or type(exc).__name__)
 
 
 def collection_errors(result: Mapping[str, Any]) -> SalesforceApiError | None:

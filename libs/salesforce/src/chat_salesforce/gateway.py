@@ -1,44 +1,38 @@
-"""`SalesforceGateway`: simple-salesforce for many tenants, off the event loop.
+"""`SalesforceGateway`: Salesforce's REST API for many tenants, on the event loop.
 
-simple-salesforce is synchronous, so every call runs in one bounded thread pool, never on
-the event loop (a `LifoThreadPool`: a call reuses the most recently idle thread, not the
-coldest); a per-tenant semaphore caps how many of those threads one tenant can hold
-(one slow org does not starve the others, and no org sees more concurrent calls than it
-allows). A tenant's slot is released when its thread finishes, not when an impatient
-caller stops waiting, so the cap holds even under timeouts.
+Calls go out over one aiohttp connection pool (`http.SalesforceHttp`: why not
+simple-salesforce in threads is explained there) shared by all tenants; a per-tenant
+semaphore caps how many calls one tenant has in flight (one slow org does not take every
+connection, and no org sees more concurrent calls than it allows).
 
 Each call gets the tenant's token from a `TokenSource`; on `INVALID_SESSION_ID` it asks
 for a new one (naming the refused one) and retries once. Transient refusals
 (`UNABLE_TO_LOCK_ROW`, `SERVER_UNAVAILABLE`, 5xx: nothing was done) are retried with a
-short backoff. Every HTTP answer feeds `chat_salesforce_calls_total` and the API budget.
+short backoff; a call that got no answer is not (a write may have happened). Every HTTP
+answer feeds `chat_salesforce_calls_total` and the API budget.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
-from collections import OrderedDict
-from concurrent.futures import Future
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-import requests
-from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
+import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from chat_runtime.metrics import ServiceMetrics
 from chat_salesforce.errors import (
     InvalidSession,
     SalesforceApiError,
-    from_simple_salesforce,
+    from_answer,
     from_transport,
 )
-from chat_salesforce.http import HttpOptions, SalesforceSession
+from chat_salesforce.http import HttpAnswer, HttpOptions, SalesforceHttp
 from chat_salesforce.limits import HEADER, ApiBudget
-from chat_salesforce.operations import SalesforceCall, SalesforceOperations, T
+from chat_salesforce.operations import SalesforceOperations
 from chat_salesforce.tokens import AccessToken, TokenSource
-from chat_salesforce.workers import LifoThreadPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +40,12 @@ class GatewayOptions:
     """Sizing and behaviour of a gateway."""
 
     api_version: str = "59.0"
-    threads: int = 32
-    """Worker threads for all tenants together."""
     per_tenant: int = 8
-    """Concurrent calls one tenant may have running."""
+    """Concurrent calls one tenant may have in flight."""
     transient_retries: int = 2
     retry_backoff_s: float = 0.1
-    max_clients: int = 10_000
-    """simple-salesforce clients kept (one per tenant, least recently used dropped)."""
     http: HttpOptions = field(default_factory=HttpOptions)
-
-
-class _CallContext(threading.local):
-    tenant: str = ""
-    operation: str = ""
+    """CA trust, timeout and connection pool (shared by all tenants)."""
 
 
 class SalesforceGateway(SalesforceOperations):
@@ -77,41 +63,44 @@ class SalesforceGateway(SalesforceOperations):
         self.budget = budget or ApiBudget(metrics)
         self._tokens = tokens
         self._metrics = metrics
-        self._context = _CallContext()
-        http = self.options.http
-        pool = max(http.pool_size, self.options.threads)
-        self._session = SalesforceSession(
-            HttpOptions(http.ca_file, http.timeout_s, pool), on_response=self._on_response
-        )
-        self._pool = LifoThreadPool(self.options.threads, thread_name_prefix="salesforce")
+        self._http = SalesforceHttp(self.options.http)
         self._limits: dict[str, asyncio.Semaphore] = {}
-        self._clients: OrderedDict[str, tuple[str, Salesforce]] = OrderedDict()
+        self._base = f"/services/data/v{self.options.api_version}/"
 
-    async def call(
-        self, tenant_id: str, operation: str, fn: SalesforceCall[T], *, retry: bool = True
-    ) -> T:
-        """Run `fn(client)` for the tenant in the pool; raises `SalesforceAccessError`s.
+    async def rest(
+        self,
+        tenant_id: str,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """One REST call for the tenant (`path` relative to `/services/data/vXX.X/`, or
+        absolute from `/services/`); its JSON answer, None when empty. Raises
+        `SalesforceAccessError`s.
 
         `operation` labels the metrics (query, create, describe, ...). `retry=False` skips
         the transient retries (the token retry on INVALID_SESSION_ID always happens).
         """
+        call = _Call(operation, method, path, params, json, headers)
         token = await self._tokens.get(tenant_id)
         try:
-            return await self._attempts(token, operation, fn, retry)
+            return await self._attempts(token, call, retry)
         except InvalidSession:
             fresh = await self._tokens.refresh(tenant_id, token)
-            return await self._attempts(fresh, operation, fn, retry)
+            return await self._attempts(fresh, call, retry)
 
-    def close(self) -> None:
-        """Stop the worker threads (queued calls are cancelled) and close connections."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._session.close()
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._http.close()
 
-    async def _attempts(
-        self, token: AccessToken, operation: str, fn: SalesforceCall[T], retry: bool
-    ) -> T:
+    async def _attempts(self, token: AccessToken, call: _Call, retry: bool) -> Any:
         try:
-            return await self._run(token, operation, fn)
+            return await self._run(token, call)
         except SalesforceApiError as exc:
             if not (retry and exc.retryable and self.options.transient_retries):
                 raise
@@ -124,65 +113,58 @@ class SalesforceGateway(SalesforceOperations):
         await asyncio.sleep(self.options.retry_backoff_s)
         async for attempt in retrying:
             with attempt:
-                return await self._run(token, operation, fn)
+                return await self._run(token, call)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    async def _run(self, token: AccessToken, operation: str, fn: SalesforceCall[T]) -> T:
-        client = self._client_for(token)
-        limit = self._limits.get(token.tenant_id)
+    async def _run(self, token: AccessToken, call: _Call) -> Any:
+        tenant = token.tenant_id
+        limit = self._limits.get(tenant)
         if limit is None:
-            limit = self._limits[token.tenant_id] = asyncio.Semaphore(self.options.per_tenant)
-        await limit.acquire()
-        loop = asyncio.get_running_loop()
-        try:
-            future: Future[T] = self._pool.submit(
-                self._invoke, token.tenant_id, operation, client, fn
-            )
-        except BaseException:
-            limit.release()
-            raise
-        future.add_done_callback(lambda _: _release_from_thread(loop, limit))
-        return await asyncio.wrap_future(future)
-
-    def _invoke(
-        self, tenant_id: str, operation: str, client: Salesforce, fn: SalesforceCall[T]
-    ) -> T:
-        self._context.tenant, self._context.operation = tenant_id, operation
-        try:
-            return fn(client)
-        except SimpleSalesforceError as exc:
-            raise from_simple_salesforce(exc) from None
-        except requests.RequestException as exc:
-            self._count(tenant_id, operation, "transport_error")
-            raise from_transport(exc) from None
-
-    def _client_for(self, token: AccessToken) -> Salesforce:
-        cached = self._clients.get(token.tenant_id)
-        if cached is not None and cached[0] == token.value:
-            self._clients.move_to_end(token.tenant_id)
-            return cached[1]
-        client = Salesforce(
-            instance_url=token.instance_url,
-            session_id=token.value,
-            session=self._session,
-            version=self.options.api_version,
-            object_pairs_hook=dict,
-        )
-        self._clients[token.tenant_id] = (token.value, client)
-        while len(self._clients) > self.options.max_clients:
-            self._clients.popitem(last=False)
-        return client
-
-    def _on_response(self, response: requests.Response) -> None:
-        tenant = self._context.tenant
-        if not tenant:
-            return
-        self.budget.record(tenant, response.headers.get(HEADER))
-        self._count(tenant, self._context.operation, _outcome(response.status_code))
+            limit = self._limits[tenant] = asyncio.Semaphore(self.options.per_tenant)
+        path = call.path if call.path.startswith("/") else self._base + call.path
+        async with limit:
+            try:
+                answer = await self._http.request(
+                    call.method,
+                    token.instance_url.rstrip("/") + path,
+                    token=token.value,
+                    params=call.params,
+                    json=call.json,
+                    headers=call.headers,
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._count(tenant, call.operation, "transport_error")
+                raise from_transport(exc) from None
+        self.budget.record(tenant, answer.headers.get(HEADER))
+        self._count(tenant, call.operation, _outcome(answer.status))
+        return _result(answer)
 
     def _count(self, tenant: str, operation: str, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.salesforce_calls.labels(tenant, operation, outcome).inc()
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    operation: str
+    method: str
+    path: str
+    params: Mapping[str, str] | None
+    json: Any
+    headers: Mapping[str, str] | None
+
+
+def _result(answer: HttpAnswer) -> Any:
+    """The JSON of a successful answer; the typed error of any other."""
+    try:
+        content = answer.json()
+    except ValueError:
+        content = answer.content.decode("utf-8", "replace")
+        if answer.status < 300:
+            raise from_answer(answer.status, f"not JSON: {content[:200]}") from None
+    if answer.status >= 300:
+        raise from_answer(answer.status, content)
+    return content
 
 
 def _outcome(status: int) -> str:
@@ -191,9 +173,3 @@ def _outcome(status: int) -> str:
     return {401: "invalid_session", 403: "refused", 404: "not_found"}.get(
         status, "server_error" if status >= 500 else "client_error"
     )
-
-
-def _release_from_thread(loop: asyncio.AbstractEventLoop, limit: asyncio.Semaphore) -> None:
-    # A call finishing after the loop closed (shutdown) has no slot left to give back.
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(limit.release)

@@ -1,59 +1,57 @@
-"""The Salesforce calls services make, over `SalesforceGateway.call`.
+"""The Salesforce calls services make, over `SalesforceGateway.rest`.
 
 Typed helpers for the REST resources the services use: SOQL (one page or all pages),
 describe, single-record create and update, and any other resource (`restful`: sObject
-Collections, Composite) for batching callers such as crm-sync.
+Collections, Composite) for batching callers such as crm-sync. Paths are relative to
+`/services/data/vXX.X/`, as in simple-salesforce's `restful`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-from simple_salesforce.api import Salesforce, SFType
-
-T = TypeVar("T")
-SalesforceCall = Callable[[Salesforce], T]
-
-
-def sobject(sf: Salesforce, name: str) -> SFType:
-    """`sf.<name>` for an sObject name (simple-salesforce types the attribute as a union
-    with its bulk handlers, which only `bulk` and `bulk2` return)."""
-    handler = getattr(sf, name)
-    if not isinstance(handler, SFType):
-        raise TypeError(f"{name} is not an sObject handler")
-    return handler
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote as quote_path
 
 
 class SalesforceOperations:
-    """The typed calls; `call` is the gateway's (token, thread pool, retries, metrics)."""
+    """The typed calls; `rest` is the gateway's (token, HTTP, retries, metrics)."""
 
-    async def call(
-        self, tenant_id: str, operation: str, fn: SalesforceCall[T], *, retry: bool = True
-    ) -> T:
-        """Run `fn(client)` for the tenant (implemented by `SalesforceGateway`)."""
+    async def rest(
+        self,
+        tenant_id: str,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """One REST call for the tenant; its JSON answer (implemented by the gateway)."""
         raise NotImplementedError
 
     async def query(self, tenant_id: str, soql: str) -> dict[str, Any]:
         """One page of a SOQL query: `{"totalSize", "done", "records", ...}`."""
-        result: dict[str, Any] = await self.call(tenant_id, "query", lambda sf: sf.query(soql))
-        return result
+        return dict(await self.rest(tenant_id, "query", "GET", "query/", params={"q": soql}))
 
     async def query_all(self, tenant_id: str, soql: str) -> list[dict[str, Any]]:
         """Every record of a SOQL query, following `nextRecordsUrl` pages."""
-        result = await self.call(tenant_id, "query", lambda sf: sf.query_all(soql))
-        return list(result["records"])
+        page = await self.query(tenant_id, soql)
+        records = list(page.get("records", ()))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = dict(await self.rest(tenant_id, "query", "GET", str(page["nextRecordsUrl"])))
+            records += page.get("records", ())
+        return records
 
     async def describe_global(self, tenant_id: str) -> dict[str, Any]:
         """`GET /sobjects`: the org's objects."""
-        return dict(await self.call(tenant_id, "describe", lambda sf: sf.describe() or {}))
+        return dict(await self.rest(tenant_id, "describe", "GET", "sobjects/") or {})
 
     async def describe(self, tenant_id: str, sobject_name: str) -> dict[str, Any]:
         """`GET /sobjects/{name}/describe`: one object's fields."""
-        result = await self.call(
-            tenant_id, "describe", lambda sf: sobject(sf, sobject_name).describe()
-        )
-        return dict(result)
+        path = f"sobjects/{_segment(sobject_name)}/describe/"
+        return dict(await self.rest(tenant_id, "describe", "GET", path))
 
     async def create(
         self,
@@ -63,10 +61,13 @@ class SalesforceOperations:
         headers: Mapping[str, str] | None = None,
     ) -> str:
         """Create one record; returns its id. Not retried on transient errors."""
-        result = await self.call(
+        result = await self.rest(
             tenant_id,
             "create",
-            lambda sf: sobject(sf, sobject_name).create(dict(fields), headers=dict(headers or {})),
+            "POST",
+            f"sobjects/{_segment(sobject_name)}/",
+            json=dict(fields),
+            headers=headers,
             retry=False,
         )
         return str(result["id"])
@@ -80,12 +81,13 @@ class SalesforceOperations:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         """Update one record (idempotent, so transient errors are retried)."""
-        await self.call(
+        await self.rest(
             tenant_id,
             "update",
-            lambda sf: sobject(sf, sobject_name).update(
-                record_id, dict(fields), headers=dict(headers or {})
-            ),
+            "PATCH",
+            f"sobjects/{_segment(sobject_name)}/{_segment(record_id)}",
+            json=dict(fields),
+            headers=headers,
         )
 
     async def restful(
@@ -101,10 +103,13 @@ class SalesforceOperations:
     ) -> Any:
         """Any REST resource under `/services/data/vXX.X/` (sObject Collections, composite).
         Retried on transient errors for GET only unless `retry` says otherwise."""
-        kwargs: dict[str, Any] = {"method": method, "params": dict(params) if params else None}
-        if json is not None:
-            kwargs["json"] = json
         again = method.upper() == "GET" if retry is None else retry
-        return await self.call(
-            tenant_id, operation, lambda sf: sf.restful(path, **kwargs), retry=again
+        query = {k: str(v) for k, v in params.items()} if params else None
+        return await self.rest(
+            tenant_id, operation, method.upper(), path, params=query, json=json, retry=again
         )
+
+
+def _segment(name: str) -> str:
+    """An sObject name or record id as one URL path segment (never a way out of it)."""
+    return quote_path(name, safe="")

@@ -3,17 +3,18 @@
     python -m bot_actions      # serves on BOT_ACTIONS_HTTP_HOST:BOT_ACTIONS_HTTP_PORT (8003)
     faststream run bot_actions.app:create_app --factory
 
-One port serves `/metrics`, `/healthz` and `/readyz`. Start: the token client (its reply
-topic) before the broker consumes. Stop: requests in flight finish and are committed
-(bounded by `shutdown_timeout_s`) before the consumer closes; the token client and the
-Salesforce threads close last.
+One port serves `/metrics`, `/healthz` and `/readyz` (ready: Kafka reachable, reply
+producer up, request consumer reading). Start: the token client (its reply topic) and the
+reply producer, then the request consumer joins its group. Stop: the consumer stops
+reading, requests in flight finish and are committed (bounded by `shutdown_timeout_s`),
+it leaves the group; the reply producer, the token client and the Salesforce connections
+close last.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from faststream.asgi import AsgiFastStream
 
@@ -22,10 +23,10 @@ from bot_actions.adapters.salesforce import GatewaySalesforce, SalesforcePort
 from bot_actions.adapters.tokens import TokenClient
 from bot_actions.adapters.window import InFlightWindow
 from bot_actions.config import Settings
-from bot_actions.entrypoints.consumer import Responder, register_consumer
+from bot_actions.entrypoints.consumer import RequestConsumer, Responder
 from bot_actions.handlers import BotActions
 from bot_actions.metrics import build_bot_metrics
-from chat_runtime.app import make_asgi_app, make_broker, run_app
+from chat_runtime.app import declare_consumer, make_asgi_app, make_broker, run_app
 from chat_runtime.logging import configure_logging
 from chat_runtime.metrics import ServiceMetrics, build_metrics, new_registry
 from chat_runtime.settings import load_settings_or_exit
@@ -42,14 +43,13 @@ def create_app(
     registry = new_registry()
     service_metrics = build_metrics(registry)
     metrics = build_bot_metrics(registry)
-    # FastStream's Received/Processed lines for every request would be most of the logs
-    # (and of the CPU) at a few hundred requests/s; metrics count them instead.
-    access_level = logging.INFO if settings.access_log else logging.DEBUG
-    broker = make_broker(settings, registry=registry, log_level=access_level)
+    # The broker subscribes to nothing here: it is the app's lifecycle and Kafka ping.
+    broker = make_broker(settings, registry=registry)
+    security = settings.kafka_security().aiokafka_options()
     on_startup: list[Hook] = []
     after_shutdown: list[Hook] = []
     if salesforce is None:
-        salesforce, start, stop = _salesforce(settings, service_metrics)
+        salesforce, start, stop = _salesforce(settings, service_metrics, security)
         on_startup.append(start)
         after_shutdown.append(stop)
     window = InFlightWindow(
@@ -58,7 +58,9 @@ def create_app(
         revoke_drain_s=settings.revoke_drain_s,
         on_in_flight=metrics.in_flight.set,
     )
-    replies = KafkaReplies(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    replies = KafkaReplies(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, **security
+    )
     on_startup.append(replies.start)
     after_shutdown.append(replies.stop)  # after in-flight requests have answered
     responder = Responder(
@@ -68,36 +70,45 @@ def create_app(
         default_deadline_s=settings.default_deadline_s,
         reply_margin_s=settings.reply_margin_ms / 1000,
     )
-    register_consumer(broker, settings, window, responder)
+    requests = RequestConsumer(settings, window, responder, **security)
+    on_startup.append(requests.start)  # last: replies and tokens are ready by then
 
     async def finish_in_flight() -> None:
-        await window.close(settings.shutdown_timeout_s)
+        await requests.stop(settings.shutdown_timeout_s)
 
     log.info("bot-actions configured", topic=settings.request_topic, tokens=settings.token_topic)
 
     async def replies_ready() -> bool:
         return replies.started
 
-    return make_asgi_app(
+    async def reading() -> bool:
+        return requests.reading
+
+    app = make_asgi_app(
         broker,
         settings,
         registry,
-        {"replies": replies_ready},
+        {"replies": replies_ready, "requests": reading},
         on_startup=on_startup,
         on_shutdown=[finish_in_flight],
         after_shutdown=after_shutdown,
     )
+    declare_consumer(app, [settings.request_topic], settings.group_id)
+    return app
 
 
 Hook = Callable[[], Awaitable[None]]
 
 
-def _salesforce(settings: Settings, metrics: ServiceMetrics) -> tuple[SalesforcePort, Hook, Hook]:
+def _salesforce(
+    settings: Settings, metrics: ServiceMetrics, security: dict[str, Any]
+) -> tuple[SalesforcePort, Hook, Hook]:
     tokens_client = TokenClient(
         settings.kafka_bootstrap_servers,
         name=settings.service_name,
         timeout_s=settings.token_timeout_s,
         metrics=metrics.request_reply,
+        kafka_options=security,
     )
     tokens = AuthTokenSource(
         tokens_client, topic=settings.token_topic, timeout_s=settings.token_timeout_s
@@ -110,7 +121,7 @@ def _salesforce(settings: Settings, metrics: ServiceMetrics) -> tuple[Salesforce
 
     async def stop() -> None:
         await tokens_client.stop()
-        gateway.close()
+        await gateway.aclose()
 
     return port, start, stop
 
@@ -118,5 +129,4 @@ def _salesforce(settings: Settings, metrics: ServiceMetrics) -> tuple[Salesforce
 def main() -> None:
     """Serve bot-actions on the configured host and port until SIGTERM."""
     settings = load_settings_or_exit(Settings)
-    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     run_app(create_app(settings), settings)

@@ -48,18 +48,8 @@ class Settings(ServiceSettings):
         "request at a time, and leaves out a partition whose records are still being handed "
         "over, so while one tenant's partition is busy that request long-polls the idle ones: "
         "Kafka's 500 ms default would delay the busy partition's next records by as much. "
-        "Not much lower either: each idle poll takes the event loop (and the GIL) from the "
-        "threads calling Salesforce.",
-    )
-    gil_switch_interval_ms: float = Field(
-        1.0,
-        gt=0,
-        description="`sys.setswitchinterval` of the process (`python -m bot_actions`). "
-        "Salesforce calls run on worker threads beside the event loop; when both want the "
-        "GIL, the waiting one gets it only when the holder blocks or after this interval. "
-        "Python's 5 ms default made a find at 1 in flight ~1.3 ms slower on a quiet machine "
-        "(5.5 ms against 4.2). Not much lower: at 500 in flight each switch costs CPU "
-        "(0.5 ms: ~10% more CPU per request than 5 ms).",
+        "Not much lower either: each idle poll takes the event loop from the requests in "
+        "flight.",
     )
     commit_interval_ms: int = Field(
         200, gt=0, description="How often offsets of finished requests are committed."
@@ -68,15 +58,14 @@ class Settings(ServiceSettings):
         5.0, ge=0, description="At a rebalance, how long requests of revoked partitions may finish."
     )
     token_timeout_s: float = Field(5.0, gt=0, description="How long to wait for auth's token.")
-    access_log: bool = Field(
-        False, description="FastStream's per-message Received/Processed lines at INFO."
-    )
 
     salesforce_ca_file: Path | None = Field(
         None, description="PEM CA file to trust for Salesforce (the emulator's ca.pem)."
     )
     salesforce_api_version: str = Field("59.0", pattern=r"^\d{2}\.0$")
-    salesforce_threads: int = Field(32, gt=0, description="Worker threads for Salesforce calls.")
+    salesforce_connections: int = Field(
+        32, gt=0, description="HTTP connections to Salesforce for all tenants together."
+    )
     salesforce_per_tenant: int = Field(
         8, gt=0, description="Salesforce calls one tenant may have running at once."
     )
@@ -87,11 +76,10 @@ class Settings(ServiceSettings):
         """The Salesforce gateway's options from these settings."""
         return GatewayOptions(
             api_version=self.salesforce_api_version,
-            threads=self.salesforce_threads,
             per_tenant=self.salesforce_per_tenant,
             http=HttpOptions(
                 ca_file=str(self.salesforce_ca_file) if self.salesforce_ca_file else None,
                 timeout_s=self.salesforce_timeout_s,
-                pool_size=self.salesforce_threads,
+                connections=self.salesforce_connections,
             ),
         )

@@ -76,11 +76,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         requests, topic=settings.token_topic, timeout_s=settings.token_timeout_s
     )
     http = HttpOptions(
-        ca_file=settings.sf_ca_file, timeout_s=settings.sf_timeout_s, pool_size=settings.sf_threads
+        ca_file=settings.sf_ca_file,
+        timeout_s=settings.sf_timeout_s,
+        connections=settings.sf_connections,
     )
     options = GatewayOptions(
         api_version=settings.sf_api_version,
-        threads=settings.sf_threads,
         per_tenant=settings.sf_per_tenant,
         http=http,
     )
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     async def close_http() -> None:
         await fetcher.close()
-        gateway.close()
+        await gateway.aclose()
 
     checks: dict[str, ReadinessCheck] = {"tenant_settings": store.is_loaded}
     log.info("crm-sync configured", conversations=settings.conversations_topic)

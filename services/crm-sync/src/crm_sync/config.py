@@ -49,7 +49,9 @@ class Settings(ServiceSettings):
         None, description="CA file to trust for Salesforce (the emulator's ca.pem locally)."
     )
     sf_timeout_s: float = Field(30.0, gt=0, description="Timeout of one Salesforce call.")
-    sf_threads: int = Field(32, gt=0, description="Threads running Salesforce calls.")
+    sf_connections: int = Field(
+        32, gt=0, description="HTTP connections to Salesforce for all tenants together."
+    )
     sf_per_tenant: int = Field(4, gt=0, description="Concurrent Salesforce calls per tenant.")
     token_timeout_s: float = Field(5.0, gt=0, description="How long auth may take to answer.")
     chat_id_field: str = Field(

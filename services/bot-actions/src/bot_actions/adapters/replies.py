@@ -7,6 +7,8 @@ created at startup because aiokafka binds to the running loop.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka import AIOKafkaProducer
 
 from chat_runtime.rr_protocol import CONTENT_TYPE, CORRELATION_ID, JSON_CONTENT_TYPE
@@ -15,9 +17,10 @@ from chat_runtime.rr_protocol import CONTENT_TYPE, CORRELATION_ID, JSON_CONTENT_
 class KafkaReplies:
     """`await replies.send(topic, correlation_id, body)` publishes one reply."""
 
-    def __init__(self, bootstrap: str, *, client_id: str) -> None:
+    def __init__(self, bootstrap: str, *, client_id: str, **client_options: Any) -> None:
         self._bootstrap = bootstrap
         self._client_id = client_id
+        self._options = client_options  # connection security
         self._producer: AIOKafkaProducer | None = None
 
     @property
@@ -33,6 +36,7 @@ class KafkaReplies:
             acks="all",
             enable_idempotence=True,
             linger_ms=0,
+            **self._options,
         )
         await producer.start()
         self._producer = producer

@@ -18,12 +18,19 @@ class TokenClient:
     """A `RequestReplyClient` created by `start()`; a `chat_salesforce.tokens.Requester`."""
 
     def __init__(
-        self, bootstrap: str, *, name: str, timeout_s: float, metrics: RequestReplyMetrics
+        self,
+        bootstrap: str,
+        *,
+        name: str,
+        timeout_s: float,
+        metrics: RequestReplyMetrics,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._options: dict[str, Any] = {
             "name": name,
             "default_timeout": timeout_s,
             "metrics": metrics,
+            "kafka_options": kafka_options,
         }
         self._bootstrap = bootstrap
         self._client: RequestReplyClient | None = None

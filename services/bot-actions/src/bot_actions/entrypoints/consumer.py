@@ -1,6 +1,9 @@
-"""The `bot.actions.v1` subscriber: request records in, exactly one reply each out.
+"""The `bot.actions.v1` consumer: request records in, exactly one reply each out.
 
-Per record, in its own task (see `adapters.window`):
+A plain aiokafka consumer in the service's group reads the requests (FastStream's
+per-message pipeline cost ~0.3 ms of CPU and latency per request at 1 in flight, for
+nothing this consumer uses: it decodes no bodies, acknowledges nothing itself and sends
+its replies itself). Per record, in its own task (see `adapters.window`):
 
 1. No `reply_to` header: nowhere to answer, so it is not executed (log + metric).
 2. Deadline (`deadline` header, else now + the configured default) already past: the
@@ -17,17 +20,14 @@ confirmation is awaited before the record counts as finished (and may be committ
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import re
 import time
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaAckableMessage
-from faststream.kafka.subscriber.usecase import DefaultSubscriber
-from faststream.message import StreamMessage
 from pydantic import TypeAdapter, ValidationError
 
 from bot_actions.adapters.window import InFlightWindow
@@ -39,7 +39,7 @@ from chat_contracts.base import TENANT_ID_PATTERN, UNKNOWN_TENANT
 from chat_contracts.bot import BotActionRequest
 from chat_contracts.bot_replies import BotErrorCode
 from chat_contracts.keys import tenant_of_key
-from chat_runtime.app import subscriber
+from chat_runtime.log_context import TENANT_ID, bound_ids
 from chat_runtime.logging import get_logger
 from chat_runtime.rr_protocol import CORRELATION_ID, REPLY_TO, deadline_of
 
@@ -78,7 +78,15 @@ class Responder:
         self._metrics.skip(reason)
 
     async def respond(self, headers: dict[str, str], key: bytes | None, body: bytes) -> None:
-        """Handle one request record (never raises)."""
+        """Handle one request record (never raises); its log lines carry the correlation id
+        and the tenant of the record key."""
+        ids = {CORRELATION_ID: headers.get(CORRELATION_ID, "")[:128]}
+        if key and key.isascii():
+            ids[TENANT_ID] = tenant_of_key(key)[:128]
+        with bound_ids(ids):
+            await self._respond(headers, key, body)
+
+    async def _respond(self, headers: dict[str, str], key: bytes | None, body: bytes) -> None:
         started = time.perf_counter()
         reply_to = headers.get(REPLY_TO, "")
         deadline = deadline_of(headers) or time.time() + self._default_deadline_s
@@ -151,51 +159,78 @@ def _outcome(reply: BotReply) -> str:
     return str(code.value) if code is not None else reply.status
 
 
-def register_consumer(
-    broker: KafkaBroker, settings: Settings, window: InFlightWindow, responder: Responder
-) -> DefaultSubscriber:
-    """Subscribe to the request topic: one consumer in the service's group, requests
-    handled concurrently by `window`, offsets committed by it (`AckPolicy.MANUAL`)."""
-    sub = subscriber(
-        broker,
-        settings.request_topic,
-        group_id=settings.group_id,
-        ack_policy=AckPolicy.MANUAL,
-        no_reply=True,  # replies are published by the responder, one per request
-        listener=window.listener(),
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-    )
+class RequestConsumer:
+    """Reads the request topic and hands every record to the window; commits are the
+    window's. `start()` joins the group, `stop()` lets requests in flight finish (bounded),
+    commits them and leaves."""
 
-    async def parse(record: ConsumerRecord[Any, Any]) -> StreamMessage[Any]:
-        # FastStream's parser decodes every header strictly: one binary header would make
-        # the record fail before any handler ran, and its caller would wait in vain.
-        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
-        return KafkaAckableMessage(
-            raw_message=record,
-            body=record.value or b"",
-            headers=headers,
-            reply_to=headers.get(REPLY_TO, ""),
-            content_type=headers.get("content-type"),
-            message_id=f"{record.offset}-{record.timestamp}",
-            correlation_id=headers.get(CORRELATION_ID) or None,
-            consumer=sub.consumer,
+    def __init__(
+        self,
+        settings: Settings,
+        window: InFlightWindow,
+        responder: Responder,
+        **client_options: Any,
+    ) -> None:
+        self._settings = settings
+        self._window = window
+        self._responder = responder
+        self._options = client_options
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def reading(self) -> bool:
+        """Whether the consumer is up and its read loop alive (readiness)."""
+        return self._reader is not None and not self._reader.done()
+
+    async def start(self) -> None:
+        """Join the group on the request topic and start reading."""
+        settings = self._settings
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=settings.service_name,
+            group_id=settings.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            **self._options,
         )
+        consumer.subscribe([settings.request_topic], listener=self._window.listener())
+        await consumer.start()
+        self._consumer = consumer
+        self._reader = asyncio.create_task(self._read(consumer), name="bot-actions-reader")
 
-    async def decode(message: StreamMessage[Any]) -> Any:
-        # The handler takes the record itself: no JSON decoding here (the responder
-        # validates the body once) and no context injection (FastStream resolves a
-        # `Context` parameter on a worker thread, one thread hop per record).
-        return message.raw_message
+    async def stop(self, timeout_s: float) -> None:
+        """Stop reading; requests in flight get `timeout_s` to finish and be committed."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        await self._window.close(timeout_s)
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
 
-    @sub(parser=parse, decoder=decode)
-    async def on_request(record: Any) -> None:
-        consumer = cast("AIOKafkaConsumer", sub.consumer)
-        headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        responder, window = self._responder, self._window
+        while True:
+            try:
+                batches = await consumer.getmany(timeout_ms=1000)
+            except KafkaError as exc:
+                log.error("reading requests failed; retrying", error=repr(exc))
+                await asyncio.sleep(1)
+                continue
+            for records in batches.values():
+                for record in records:
+                    work = functools.partial(
+                        responder.respond, _headers(record), record.key, record.value or b""
+                    )
+                    if not await window.submit(record, consumer, work):
+                        responder.skip("closing")
 
-        async def work() -> None:
-            await responder.respond(headers, record.key, record.value or b"")
 
-        if not await window.submit(record, consumer, work):
-            responder.skip("closing")
-
-    return sub
+def _headers(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
+    # Any header may be binary: decode leniently (a strict decode would drop the record
+    # before it could be answered, and its caller would wait in vain).
+    return {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
