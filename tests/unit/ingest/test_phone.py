@@ -1,4 +1,5 @@
-"""Phones to E.164 with the tenant's default region."""
+"""Phones to E.164 with the tenant's default region, and the fast path for international
+numbers against the library."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ import random
 
 import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-from ingest_service.domain.phone import is_valid_number, to_e164
+from ingest_service.domain.phone import (
+    _INTERNATIONAL,
+    is_valid_number,
+    parse_international,
+    to_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,3 +53,77 @@ def test_validity_is_the_libraries_own_for_every_country_code() -> None:
         number = phonenumbers.parse(raw, None)  # +1 and +44 are shared by several regions
         assert is_valid_number(number) == phonenumbers.is_valid_number(number)
     assert checked > 1000
+
+
+# --- the fast path for plain international numbers agrees with phonenumbers.parse --------
+
+_TYPES = [t for t in vars(phonenumbers.PhoneNumberType).values() if isinstance(t, int)]
+
+
+def _library(raw: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _spellings(number: phonenumbers.PhoneNumber) -> list[str]:
+    """A number as people write it internationally: the library's own format, E.164,
+    other separators, a national prefix in brackets, a trunk zero kept."""
+    spaced = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    code, national = spaced.split(" ", 1) if " " in spaced else (e164, "")
+    return [
+        spaced,
+        e164,
+        spaced.replace(" ", "-"),
+        spaced.replace(" ", "."),
+        f"{code} ({national[:3]}) {national[3:]}",
+        f"{code} (0){national}",
+        f"{code} 0{national}",
+        f"{code}{national.replace(' ', '')}0",
+    ]
+
+
+def test_the_international_fast_path_parses_as_the_library_for_every_region() -> None:
+    checked = taken = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in _TYPES:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            for raw in _spellings(example):
+                if not _INTERNATIONAL.fullmatch(raw):
+                    continue
+                fast = parse_international(raw)
+                checked += 1
+                if fast is not None:
+                    taken += 1
+                    assert fast == _library(raw), raw
+                for default in ("US", "GB", "DE"):
+                    assert to_e164(raw, default) == _reference_e164(raw, default), raw
+    assert checked > 5000
+    assert taken > 0.9 * checked  # the fast path is the common one
+
+
+def _reference_e164(raw: str, region: str) -> str | None:
+    """to_e164 as the library alone would answer."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789 ().-", min_size=0, max_size=24))
+def test_generated_international_numbers_parse_as_the_library(rest: str) -> None:
+    raw = "+" + rest
+    if not _INTERNATIONAL.fullmatch(raw):
+        return
+    fast = parse_international(raw)
+    if fast is not None:
+        assert fast == _library(raw)
+    assert to_e164(raw, "US") == _reference_e164(raw, "US")

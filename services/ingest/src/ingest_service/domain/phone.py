@@ -1,7 +1,17 @@
-"""Phone numbers to E.164 with Google's libphonenumber (`phonenumbers`)."""
+"""Phone numbers to E.164 with Google's libphonenumber (`phonenumbers`).
+
+`phonenumbers.parse` is written for any text a person might type (letters, extensions,
+`tel:` URIs, numbers inside sentences) and costs ~14 us a call, the most of any step of
+normalising a chat. Most numbers arrive in plain international form (`+1 (415) 555-0100`,
+`+44 20 7946 0018`): for exactly that form `parse_international` takes parse's own steps
+for it (the country code, then a national prefix stripped when what is left is still a
+possible length), in a third of the time. Anything else goes to `parse`. A test checks the
+two agree on every region's example numbers and on generated input.
+"""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Final
 
@@ -14,12 +24,30 @@ from phonenumbers import (
     is_valid_number_for_region,
     national_significant_number,
 )
-from phonenumbers.phonenumberutil import _number_type_helper
+from phonenumbers.phonenumberutil import (
+    _extract_country_code,
+    _maybe_strip_national_prefix_carrier_code,
+    _number_type_helper,
+    _set_italian_leading_zeros_for_phone_number,
+    _test_number_length,
+    region_code_for_country_code,
+)
 from phonenumbers.re_util import re_compile
 
 # Longer than any real number with an extension; libphonenumber refuses them anyway, and
 # parsing arbitrary megabytes would be the costliest thing ingest does.
 _MAX_INPUT: Final = 64
+# "+", digits and the usual separators, ending in a digit: nothing parse() would extract,
+# strip or convert (no letters, extension, second number or RFC 3966 parts).
+_INTERNATIONAL: Final = re.compile(r"\+[0-9 ().\-]*[0-9]")
+_SEPARATORS: Final = str.maketrans("", "", " ().-")
+_MIN_NSN: Final = 2  # libphonenumber's bounds of a national significant number
+_MAX_NSN: Final = 17
+_NOT_POSSIBLE: Final = (
+    phonenumbers.ValidationResult.TOO_SHORT,
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    phonenumbers.ValidationResult.INVALID_LENGTH,
+)
 
 
 @lru_cache(maxsize=4096)  # returning visitors and retried events repeat their numbers
@@ -31,13 +59,41 @@ def to_e164(raw: str, region: str | None) -> str | None:
     """
     if not raw or len(raw) > _MAX_INPUT:
         return None
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
+    number = parse_international(raw) if _INTERNATIONAL.fullmatch(raw) else None
+    if number is None:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            return None
     if not is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_international(raw: str) -> PhoneNumber | None:
+    """`phonenumbers.parse(raw)` for `raw` in plain international form (`_INTERNATIONAL`),
+    by parse's own steps for that form; None when parse would raise or take another path
+    (too short, unknown country code: it then retries without the "+")."""
+    digits = raw[1:].translate(_SEPARATORS)
+    if len(digits) <= _MIN_NSN:
+        return None
+    code, national = _extract_country_code(digits)
+    if code == 0 or len(national) < _MIN_NSN:
+        return None
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+        code, region_code_for_country_code(code)
+    )
+    if metadata is None:
+        return None
+    _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, metadata)
+    if _test_number_length(stripped, metadata) not in _NOT_POSSIBLE:
+        national = stripped
+    if not _MIN_NSN <= len(national) <= _MAX_NSN:
+        return None
+    number = PhoneNumber(country_code=code)
+    _set_italian_leading_zeros_for_phone_number(national, number)
+    number.national_number = int(national)
+    return number
 
 
 def is_valid_number(number: PhoneNumber) -> bool:

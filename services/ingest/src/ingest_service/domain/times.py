@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Final
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -23,11 +24,15 @@ def as_utc(moment: datetime) -> datetime:
         return edge.replace(tzinfo=UTC)
 
 
+# Every `HH:MM` of a day, by minute of the day: a stamp per transcript line is a look-up.
+_HH_MM: Final = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
+
+
 def hh_mm_utc(moment: datetime) -> str:
-    """`HH:MM` of `moment` in UTC (the transcript's time stamp), without strftime."""
+    """`HH:MM` of `moment` in UTC (the transcript's time stamp)."""
     if moment.utcoffset():
         moment = as_utc(moment)
-    return f"{moment.hour:02d}:{moment.minute:02d}"
+    return _HH_MM[moment.hour * 60 + moment.minute]
 
 
 def as_utc_or_none(moment: datetime | None) -> datetime | None:

@@ -25,9 +25,14 @@ def render_transcript(
         fallback["visitor"] = visitor_name
     if agent_name:
         fallback["agent"] = agent_name
+    # A chat has a few speakers and many lines: each (name, sender) is cleaned once.
+    speakers: dict[tuple[str | None, str], str] = {}
     lines = []
     for message in messages:
-        who = clean_line(message.name) or fallback[message.sender]
+        speaker = (message.name, message.sender)
+        who = speakers.get(speaker)
+        if who is None:
+            who = speakers[speaker] = clean_line(message.name) or fallback[message.sender]
         text = strip_html(message.text)
         if message.sent_at is None:
             lines.append(f"{who}: {text}")
