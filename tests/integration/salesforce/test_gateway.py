@@ -61,6 +61,26 @@ async def test_crud_query_describe_and_metrics(
     assert registry.get_sample_value("chat_salesforce_calls_total", calls) == 2
 
 
+async def test_query_values_and_pages_travel_intact(
+    gateway_factory: Factory, connected: Connect, sf_emulator: SalesforceEmulator
+) -> None:
+    tenant, org = connected()
+    gateway = gateway_factory()
+    email = "a+b&c=d#e%f@example.com"  # characters with a meaning in a query string
+    lead = await gateway.create(
+        tenant, "Lead", {"LastName": "Plus", "Company": "X", "Email": email}
+    )
+    found = await gateway.query(tenant, "SELECT Id FROM Lead WHERE Email = " + quote(email))
+    assert [r["Id"] for r in found["records"]] == [lead]
+    rows = [{"LastName": f"L{i}", "Company": "Co"} for i in range(2100)]
+    sf_emulator.call(
+        "POST", f"/__admin/orgs/{org.org_id}/sobjects/Lead/bulk-load", json={"records": rows}
+    ).raise_for_status()
+    first = await gateway.query(tenant, "SELECT Id FROM Lead")
+    assert not first["done"]  # a second page, reached by its absolute nextRecordsUrl
+    assert len(await gateway.query_all(tenant, "SELECT Id FROM Lead")) == 2101
+
+
 async def test_errors_are_typed(gateway_factory: Factory, connected: Connect) -> None:
     tenant, _ = connected()
     gateway = gateway_factory()

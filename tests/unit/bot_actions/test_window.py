@@ -95,3 +95,54 @@ async def test_a_full_window_pauses_reading_and_a_failing_request_still_finishes
     assert await second
     await window.close(timeout=1)
     assert consumer.commits[-1] == {TP: 2}
+
+
+async def test_the_request_reader_survives_a_failed_read() -> None:
+    from bot_actions.config import Settings
+    from bot_actions.entrypoints.consumer import RequestConsumer
+
+    @dataclass
+    class Request(Record):
+        key: bytes = b"10000"
+        value: bytes = b"{}"
+        headers: tuple[tuple[str, bytes], ...] = (("correlation_id", b"\xff-binary"),)
+
+    class FlakyConsumer(Consumer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reads = 0
+
+        async def getmany(self, timeout_ms: int) -> dict[TopicPartition, list[Request]]:
+            self.reads += 1
+            if self.reads == 1:
+                raise RuntimeError("anything a read may raise")
+            if self.reads == 2:
+                return {TP: [Request(0)]}
+            await asyncio.sleep(3600)
+            return {}
+
+    answered: list[tuple[dict[str, str], bytes | None]] = []
+    first = asyncio.Event()
+
+    class Responder:
+        async def respond(self, headers: dict[str, str], key: bytes | None, body: bytes) -> None:
+            answered.append((headers, key))
+            first.set()
+
+        def skip(self, reason: str) -> None:
+            raise AssertionError(reason)
+
+    window = InFlightWindow(10, commit_interval_s=60)
+    reader = RequestConsumer(
+        Settings(kafka_bootstrap_servers="127.0.0.1:9"),
+        window,
+        Responder(),  # type: ignore[arg-type]
+    )
+    task = asyncio.create_task(reader._read(FlakyConsumer()))
+    try:
+        async with asyncio.timeout(5):
+            await first.wait()
+    finally:
+        task.cancel()
+    assert answered == [({"correlation_id": "\ufffd-binary"}, b"10000")]
+    await window.close(timeout=1)

@@ -115,3 +115,33 @@ async def test_no_answer_is_a_transport_error_counted_once() -> None:
         await gateway.aclose()
     calls = metrics.salesforce_calls.labels("t1", "create", "transport_error")
     assert calls._value.get() == 1  # a write without an answer is not repeated
+
+
+async def test_a_redirect_is_not_followed_with_the_token() -> None:
+    from aiohttp import web
+
+    seen: list[str | None] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/moved", moved)
+    app.router.add_get("/elsewhere", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    client = SalesforceHttp(HttpOptions(timeout_s=5))
+    try:
+        answer = await client.request("GET", f"http://127.0.0.1:{port}/moved", token="secret")
+    finally:
+        await client.close()
+        await runner.cleanup()
+    assert answer.status == 302
+    assert seen == []

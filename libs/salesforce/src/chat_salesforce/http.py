@@ -16,7 +16,9 @@ emulator is tested against.
   `CURL_CA_BUNDLE` (as for requests-based clients on the same machine) or the system's
   CAs apply, as for a real org. Proxy variables (and `NO_PROXY`) apply, looked up once
   per origin; `~/.netrc` never does.
-- A timeout bounds each call from sending to the whole answer read.
+- A timeout bounds each call from sending to the whole answer read. Redirects are not
+  followed (the REST API does not redirect; a 3xx is an error, and the bearer token never
+  travels to another host).
 - The session binds to the running event loop, so it is opened on the first call.
 
 For the local emulator point `ca_file` at its `ca.pem`, or at its `bundle.pem` (the
@@ -94,7 +96,13 @@ class SalesforceHttp:
         if headers:
             sent.update(headers)
         async with self._client().request(
-            method, url, params=params, data=data, headers=sent, proxy=proxy_for(url)
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=sent,
+            proxy=proxy_for(url),
+            allow_redirects=False,  # the bearer token goes to the instance, nowhere else
         ) as response:
             content = await response.read()
             return HttpAnswer(response.status, response.headers, content)

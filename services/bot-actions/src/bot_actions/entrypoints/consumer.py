@@ -217,7 +217,7 @@ class RequestConsumer:
         while True:
             try:
                 batches = await consumer.getmany(timeout_ms=1000)
-            except KafkaError as exc:
+            except Exception as exc:  # noqa: BLE001 - a reader that dies answers no one
                 log.error("reading requests failed; retrying", error=repr(exc))
                 await asyncio.sleep(1)
                 continue

@@ -162,7 +162,7 @@ async def _send_in_batches(
         if batch is None:
             batch = batches[tp] = producer.create_batch()
         if batch.append(key=record.key, value=record.value, timestamp=None, headers=headers):
-            continue
+            continue  # appended (its metadata); None: the batch is full
         deliveries.append(await _queue(producer, tp, batches.pop(tp)))  # full
         batch = batches[tp] = producer.create_batch()
         if not batch.append(key=record.key, value=record.value, timestamp=None, headers=headers):
