@@ -12,6 +12,9 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export UV_PYTHON ?= 3.11
 export UV_PYTHON_DOWNLOADS ?= never
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
+# The local broker's SASL_PLAINTEXT listener (tests prove every client authenticates on it).
+export KAFKA_SASL_PORT ?= 9094
+export KAFKA_SASL_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_SASL_PORT)
 
 PYTEST_ARGS ?=
 

@@ -9,6 +9,10 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 KAFKA_HOME="${KAFKA_HOME:-$ROOT/.cache/kafka}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# The SASL_PLAINTEXT listener's port and its one user (a local, test-only credential).
+KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-9094}"
+KAFKA_SASL_USER="${KAFKA_SASL_USER:-chat-local}"
+KAFKA_SASL_SECRET="${KAFKA_SASL_SECRET:-chat-local-only}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 LIBS="$KAFKA_HOME/libs"
 DATA="$KAFKA_HOME/data"
@@ -44,15 +48,25 @@ wait_ready() {
   }
 }
 
+render() {
+  sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+      -e "s#@SASL_PORT@#$KAFKA_SASL_PORT#g" -e "s#@SASL_USER@#$KAFKA_SASL_USER#g" \
+      -e "s#@SASL_PASSWORD@#$KAFKA_SASL_SECRET#g" \
+      -e "s#@DATA_DIR@#$DATA#g" "$HERE/server.properties.in"
+}
+
 up() {
   install
   if running; then
-    wait_ready
-    return 0
+    if cmp -s <(render) "$CONF"; then
+      wait_ready
+      return 0
+    fi
+    echo "kafka: configuration changed; restarting"
+    down
   fi
   mkdir -p "$DATA" "$LOGS"
-  sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
-      -e "s#@DATA_DIR@#$DATA#g" "$HERE/server.properties.in" >"$CONF"
+  render >"$CONF"
   if [[ ! -f "$DATA/meta.properties" ]]; then
     cluster_id="$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)"
     java -cp "$LIBS/*" -Dlog4j2.configurationFile="$HERE/log4j2.properties" \

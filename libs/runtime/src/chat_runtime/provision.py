@@ -11,14 +11,16 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from chat_contracts.topics import TOPICS, TopicSpec
+from chat_runtime.settings import ServiceSettings, load_settings_or_exit
 
 
 @dataclass
@@ -39,11 +41,13 @@ async def provision_topics(
     specs: Iterable[TopicSpec] = TOPICS,
     *,
     replication_factor: int = 1,
+    kafka_options: Mapping[str, Any] | None = None,
 ) -> ProvisionReport:
-    """Make the cluster's topics match `specs`; safe to run any number of times."""
+    """Make the cluster's topics match `specs`; safe to run any number of times.
+    `kafka_options`: connection security (`KafkaSecurity.aiokafka_options()`)."""
     specs = list(specs)
     report = ProvisionReport()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(kafka_options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -117,8 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--replication-factor", type=int, default=1)
     args = parser.parse_args(argv)
+    # The shared KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* / KAFKA_SSL_CAFILE variables.
+    security = load_settings_or_exit(ServiceSettings).kafka_security().aiokafka_options()
     report = asyncio.run(
-        provision_topics(args.bootstrap_servers, replication_factor=args.replication_factor)
+        provision_topics(
+            args.bootstrap_servers,
+            replication_factor=args.replication_factor,
+            kafka_options=security,
+        )
     )
     for label, names in (
         ("created", report.created),

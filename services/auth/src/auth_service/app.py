@@ -66,18 +66,23 @@ def create_app(
         apply_types=False,
         log_level=logging.getLevelName(settings.access_log_level),
     )
-    writer = KafkaWriter(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    security = settings.kafka_security().aiokafka_options()  # for the clients built here
+    writer = KafkaWriter(
+        settings.kafka_bootstrap_servers, client_id=settings.service_name, kafka_options=security
+    )
     store = KafkaTokenStore(
         settings.kafka_bootstrap_servers,
         settings.refresh_tokens_topic,
         writer,
         client_id=settings.service_name,
+        kafka_options=security,
     )
     settings_store = KafkaSettingsStore(
         settings.kafka_bootstrap_servers,
         settings.settings_topic,
         writer,
         client_id=settings.service_name,
+        kafka_options=security,
     )
     events = KafkaEventPublisher(writer, settings.connections_topic)
     own_sf = HttpSalesforce(

@@ -63,13 +63,20 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     broker = make_broker(settings, registry=registry)
     bootstrap = settings.kafka_bootstrap_servers
     clock = SystemClock()
-    publisher = KafkaPublisher(bootstrap, client_id=settings.service_name)
+    security = settings.kafka_security().aiokafka_options()  # for the clients built here
+    publisher = KafkaPublisher(bootstrap, client_id=settings.service_name, kafka_options=security)
     store = TenantSettingsTopic(
-        bootstrap, topic=settings.settings_topic, client_id=settings.service_name
+        bootstrap,
+        topic=settings.settings_topic,
+        client_id=settings.service_name,
+        kafka_options=security,
     )
     requests = LateRequestReplyClient(
         lambda: RequestReplyClient(
-            bootstrap, name=settings.service_name, metrics=base.request_reply
+            bootstrap,
+            name=settings.service_name,
+            metrics=base.request_reply,
+            kafka_options=security,
         )
     )
     tokens = AuthTokenSource(

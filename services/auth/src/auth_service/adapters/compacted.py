@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -44,8 +45,10 @@ class CompactedTenantTable(Generic[M]):
         model: type[M],
         label: str,
         client_id: str,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._options = dict(kafka_options or {})  # connection security
         self._topic = topic
         self._writer = writer
         self._model = model
@@ -78,6 +81,7 @@ class CompactedTenantTable(Generic[M]):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id=self._client_id,
+            **self._options,
         )
         await consumer.start()
         self._consumer = consumer
@@ -106,7 +110,7 @@ class CompactedTenantTable(Generic[M]):
             await self._consumer.stop()
 
     async def _partitions(self) -> list[int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._options)
         await admin.start()
         try:
             (described,) = await admin.describe_topics([self._topic])

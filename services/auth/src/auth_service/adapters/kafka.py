@@ -7,6 +7,8 @@ at `start()`, not when the app is built.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
@@ -16,9 +18,16 @@ _HEADERS = [("content-type", b"application/json")]
 
 
 class KafkaWriter:
-    def __init__(self, bootstrap_servers: str, *, client_id: str) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        kafka_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._client_id = client_id
+        self._options = dict(kafka_options or {})  # connection security
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -29,6 +38,7 @@ class KafkaWriter:
             acks="all",
             enable_idempotence=True,
             linger_ms=0,
+            **self._options,
         )
         await producer.start()
         self._producer = producer

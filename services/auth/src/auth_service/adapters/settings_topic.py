@@ -4,6 +4,9 @@ the tenant's settings, so the defaults apply again."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from auth_service.adapters.compacted import CompactedTenantTable
 from auth_service.adapters.kafka import KafkaWriter
 from chat_contracts.settings import TenantSettings
@@ -11,7 +14,13 @@ from chat_contracts.settings import TenantSettings
 
 class KafkaSettingsStore(CompactedTenantTable[TenantSettings]):
     def __init__(
-        self, bootstrap_servers: str, topic: str, writer: KafkaWriter, *, client_id: str = "auth"
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        writer: KafkaWriter,
+        *,
+        client_id: str = "auth",
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
             bootstrap_servers,
@@ -20,6 +29,7 @@ class KafkaSettingsStore(CompactedTenantTable[TenantSettings]):
             model=TenantSettings,
             label="tenant settings",
             client_id=f"{client_id}-settings-store",
+            kafka_options=kafka_options,
         )
 
     async def put(self, settings: TenantSettings) -> None:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from auth_service.adapters.compacted import CompactedTenantTable
 from auth_service.adapters.kafka import KafkaWriter
@@ -19,6 +20,7 @@ class KafkaTokenStore(CompactedTenantTable[RefreshTokenRecord]):
         writer: KafkaWriter,
         *,
         client_id: str = "auth",
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
             bootstrap_servers,
@@ -27,6 +29,7 @@ class KafkaTokenStore(CompactedTenantTable[RefreshTokenRecord]):
             model=RefreshTokenRecord,
             label="refresh-token record",
             client_id=f"{client_id}-token-store",
+            kafka_options=kafka_options,
         )
         self._listeners: list[RecordListener] = []
 

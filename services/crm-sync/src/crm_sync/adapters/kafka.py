@@ -4,7 +4,7 @@ acks=all, idempotent, records queued in order and confirmed together."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
@@ -18,8 +18,16 @@ MAX_BATCH_BYTES: Final = 512 * 1024
 class KafkaPublisher:
     """`Publisher` over one aiokafka producer for the process."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str, linger_ms: int = 5) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        linger_ms: int = 5,
+        kafka_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._options: dict[str, Any] = {
+            **(kafka_options or {}),  # connection security
             "bootstrap_servers": [s.strip() for s in bootstrap_servers.split(",") if s.strip()],
             "client_id": client_id,
             "acks": "all",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,8 +25,16 @@ _POLL_MS = 500
 class TenantSettingsTopic:
     """`SettingsStore` backed by the settings topic."""
 
-    def __init__(self, bootstrap_servers: str, *, topic: str, client_id: str) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        topic: str,
+        client_id: str,
+        kafka_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._bootstrap = [s.strip() for s in bootstrap_servers.split(",") if s.strip()]
+        self._options = dict(kafka_options or {})  # connection security
         self._topic = topic
         self._client_id = client_id
         self._settings: dict[str, TenantSettings] = {}
@@ -52,10 +61,11 @@ class TenantSettingsTopic:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            **self._options,
         )
         await consumer.start()
         self._consumer = consumer
-        partitions = await _partitions(self._bootstrap, self._topic)
+        partitions = await _partitions(self._bootstrap, self._topic, self._options)
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         if tps:
             consumer.assign(tps)
@@ -111,9 +121,9 @@ class TenantSettingsTopic:
                 self._removed.discard(settings.tenant_id)
 
 
-async def _partitions(bootstrap: list[str], topic: str) -> set[int]:
+async def _partitions(bootstrap: list[str], topic: str, options: dict[str, Any]) -> set[int]:
     """The topic's partitions (from the cluster, so a topic created moments ago is seen)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
     await admin.start()
     try:
         for _ in range(20):
