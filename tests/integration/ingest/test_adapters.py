@@ -101,6 +101,7 @@ async def test_phone_regions_follow_the_compacted_settings_topic(kafka_bootstrap
             settings("30000", "DE"),
             (tenant_key("30000"), None),  # tombstone: tenant 30000 removed
             (tenant_key("40000"), b"not settings"),  # ignored, with a warning
+            (b"\xff\xfe", b"{}"),  # a key that is not UTF-8 does not stop the reader
         )
         regions = TenantSettingsRegions(
             kafka_bootstrap, topic=topics.settings, default_region="US", client_id="test"

@@ -19,6 +19,7 @@ from chat_runtime.logging import configure_logging
 from chat_runtime.metrics import build_metrics, new_registry
 from chat_runtime.request_reply import RequestReplyClient
 from chat_runtime.settings import load_settings_or_exit
+from chat_runtime.tenant_settings import TenantSettingsReader
 from chat_salesforce.gateway import GatewayOptions, SalesforceGateway
 from chat_salesforce.http import HttpOptions
 from chat_salesforce.tokens import AuthTokenSource
@@ -27,7 +28,6 @@ from crm_sync.adapters.files import HttpFileFetcher
 from crm_sync.adapters.kafka import KafkaPublisher
 from crm_sync.adapters.requests import LateRequestReplyClient
 from crm_sync.adapters.salesforce import GatewaySalesforce
-from crm_sync.adapters.settings_topic import TenantSettingsTopic
 from crm_sync.caches import TenantCaches
 from crm_sync.commands import CreateRecord
 from crm_sync.config import Settings
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     clock = SystemClock()
     security = settings.kafka_security().aiokafka_options()  # for the clients built here
     publisher = KafkaPublisher(bootstrap, client_id=settings.service_name, kafka_options=security)
-    store = TenantSettingsTopic(
+    store = TenantSettingsReader(
         bootstrap,
         topic=settings.settings_topic,
         client_id=settings.service_name,

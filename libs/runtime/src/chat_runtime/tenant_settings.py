@@ -1,5 +1,11 @@
-"""Each tenant's settings, from the compacted `tenant.settings.v1`: read whole at start
-(readiness waits for it), then followed, so a change applies to the next batch."""
+"""`TenantSettingsReader`: each tenant's settings, from the compacted `tenant.settings.v1`.
+
+Read whole at start (readiness waits for it), then followed, so a change applies to the
+next chats without a restart. A tombstone removes the tenant (`removed()`); a value that
+is not `TenantSettings` is skipped with a warning, the last good one kept. crm-sync reads
+the settings, ingest its phone regions through it; auth, which writes the topic, keeps its
+own table (`auth_service.adapters.compacted`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -19,17 +25,17 @@ from chat_contracts.settings import TenantSettings
 from chat_contracts.topics import TENANT_SETTINGS
 
 log = logging.getLogger(__name__)
-_POLL_MS = 500
+_POLL_MS: Final = 500
 
 
-class TenantSettingsTopic:
-    """`SettingsStore` backed by the settings topic."""
+class TenantSettingsReader:
+    """`start()` loads the topic, `get(tenant)` answers from memory."""
 
     def __init__(
         self,
         bootstrap_servers: str,
         *,
-        topic: str,
+        topic: str = TENANT_SETTINGS.name,
         client_id: str,
         kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
@@ -44,9 +50,11 @@ class TenantSettingsTopic:
         self.loaded = asyncio.Event()
 
     def get(self, tenant_id: str) -> TenantSettings | None:
+        """The tenant's settings; None when it has none (defaults apply)."""
         return self._settings.get(tenant_id)
 
     def removed(self, tenant_id: str) -> bool:
+        """Whether the tenant's settings were deleted (a tombstone)."""
         return tenant_id in self._removed
 
     async def is_loaded(self) -> bool:
@@ -105,9 +113,11 @@ class TenantSettingsTopic:
         adapter = value_adapter(TENANT_SETTINGS.name)
         for records in batches.values():
             for record in records:
-                if not record.key:
+                key: bytes | None = record.key
+                if not key:
                     continue
-                tenant = tenant_of_key(record.key)
+                # Leniently: a key that is not UTF-8 must not stop the reader.
+                tenant = tenant_of_key(key.decode("utf-8", "replace").encode())
                 if record.value is None:  # tombstone: the tenant is gone
                     self._settings.pop(tenant, None)
                     self._removed.add(tenant)
@@ -122,7 +132,8 @@ class TenantSettingsTopic:
 
 
 async def _partitions(bootstrap: list[str], topic: str, options: dict[str, Any]) -> set[int]:
-    """The topic's partitions (from the cluster, so a topic created moments ago is seen)."""
+    """The topic's partitions (from the cluster, so a topic created moments ago is seen);
+    none when it does not appear within 5 s."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
     await admin.start()
     try:
