@@ -72,9 +72,10 @@ run: topics ## Set up and run the whole suite on local defaults (Ctrl-C stops it
 	@mkdir -p .cache/salesforce-emulator
 	@.venv/bin/honcho -f Procfile start
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check, and the import contracts (layers, services apart)
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
+	@.venv/bin/lint-imports --no-cache
 
 format: setup ## Apply ruff's fixes and formatting
 	@.venv/bin/ruff check --fix .

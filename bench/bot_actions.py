@@ -217,7 +217,7 @@ async def token_responder(topic: str, url: str, ca: str, org_id: str) -> None:
 
 
 class Bot:
-    """The bot runtime's find_record call: what `bot_actions.client.BotActionsClient` sends,
+    """The bot runtime's find_record call: what `chat_bot_client.client.BotActionsClient` sends,
     through the shared request/reply client. (A script named bot_actions.py cannot import
     the `bot_actions` package: its own directory comes first on the path.)"""
 

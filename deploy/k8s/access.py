@@ -82,7 +82,7 @@ class KafkaAccess:
             reply_ops |= {"Describe", "Write"}
         if self.asks_requests:
             # The client creates `replies.<client>.<instance>` at start, reads it from its end
-            # and deletes it at a clean stop (chat_runtime.reply_topics).
+            # and deletes it at a clean stop (chat_runtime.request_reply.topics).
             reply_ops |= {"Create", "Delete", "Describe", "Read", "Write"}
         if reply_ops:
             rules.append(_rule("topic", REPLY_TOPIC_PREFIX, "prefix", reply_ops))

@@ -89,7 +89,7 @@ async def auth_process(
             "AUTH_TOKEN_REQUESTS_TOPIC": topics.requests,
             "AUTH_REFRESH_TOKENS_TOPIC": topics.refresh_tokens,
             "AUTH_CONNECTIONS_TOPIC": topics.connections,
-            "AUTH_TOKEN_WORKERS": "2",
+            "AUTH_MAX_IN_FLIGHT": "16",
             "AUTH_SHUTDOWN_TIMEOUT_S": "2",
         }
         with tempfile.TemporaryFile() as log:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot_actions.client import BotActionsClient
+from chat_bot_client.client import BotActionsClient
 from chat_runtime.request_reply import RequestReplyClient, RequestTimeout
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.integration.salesforce.fake_auth import FakeAuth

@@ -28,7 +28,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bot_actions.client import BotActionsClient
+from chat_bot_client.client import BotActionsClient
 from chat_contracts.chat import Conversation
 from chat_runtime.request_reply import RequestReplyClient
 from ingest_service.domain.signature import sign

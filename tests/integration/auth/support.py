@@ -134,7 +134,7 @@ def settings_for(
         "refresh_tokens_topic": topics.refresh_tokens,
         "connections_topic": topics.connections,
         "settings_topic": topics.settings,
-        "token_workers": 3,
+        "max_in_flight": 64,
         "refresh_backoff_s": 0.05,
         "refresh_backoff_max_s": 0.2,
         "shutdown_timeout_s": 2.0,

@@ -12,7 +12,7 @@ from simple_salesforce.api import Salesforce
 
 from auth_service.config import Settings
 from auth_service.domain.keyring import KeyRing
-from auth_service.domain.records import open_token
+from auth_service.domain.token_records import open_token
 from chat_contracts.auth import RefreshTokenRecord
 from chat_contracts.auth_events import ConnectedEvent, DisconnectedEvent
 from chat_runtime.request_reply import RequestReplyClient
@@ -321,6 +321,7 @@ async def test_probes_and_metrics(auth: RunningAuth) -> None:
             "kafka": True,
             "token_store": True,
             "settings_store": True,
+            "requests": True,
         }
         assert (await web.get("/healthz")).status_code == 200
     await eventually(lambda: _has_connects(auth))

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from auth_service.domain.records import open_token
+from auth_service.domain.token_records import open_token
 from chat_contracts.auth import RefreshTokenRecord, token_fingerprint
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator

@@ -15,7 +15,7 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from chat_contracts.auth import TokenGrantedReply, token_fingerprint
-from chat_runtime.request_reply import RequestReplyClient
+from chat_runtime.request_reply import Reply, RequestReplyClient
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.integration.auth.support import (
     AuthTopics,
@@ -29,6 +29,7 @@ from tests.integration.auth.support import (
     refused,
     settings_for,
 )
+from tests.reply_safety import probe
 
 
 def client(emulator: SalesforceEmulator, reply: TokenGrantedReply) -> Salesforce:
@@ -221,3 +222,19 @@ async def test_bad_requests_are_answered_not_redelivered(
         assert reply.json()["code"] == "validation"
     # The partition is not stuck behind them.
     refused(await ask(rr, topics.requests, "never-connected"), "not_connected")
+
+
+async def test_replies_never_go_to_data_topics_nor_wait_behind_a_vanished_caller(
+    kafka_bootstrap: str, auth: RunningAuth, topics: AuthTopics
+) -> None:
+    tenant = f"t{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"tenant_id": tenant}).encode()
+
+    def check(reply: Reply) -> None:
+        assert reply.json()["code"] == "not_connected"  # answered: it was read and handled
+
+    await probe(kafka_bootstrap, topics.requests, body, tenant.encode(), check)
+    skipped = await auth.metric(
+        "rr_responder_skipped_total", reason="bad_reply_to", topic=topics.requests
+    )
+    assert skipped == 1

@@ -10,8 +10,8 @@ import pytest
 from faststream.asgi import AsgiFastStream
 
 from bot_actions.app import create_app
-from bot_actions.client import BotActionsClient
 from bot_actions.config import Settings
+from chat_bot_client.client import BotActionsClient
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.integration.salesforce.fake_auth import FakeAuth

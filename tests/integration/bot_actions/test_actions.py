@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot_actions.client import BotActionFailed, BotActionsClient
+from chat_bot_client.client import BotActionFailed, BotActionsClient
 from chat_contracts.bot import FindRecordRequest
 from chat_contracts.bot_replies import RecordFoundReply
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator

@@ -11,9 +11,9 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.asgi import AsgiFastStream
 
-from bot_actions.call import call
-from bot_actions.client import BotActionFailed, BotActionsClient
 from bot_actions.config import Settings
+from chat_bot_client.call import call
+from chat_bot_client.client import BotActionFailed, BotActionsClient
 from chat_runtime.request_reply import RequestTimeout
 from tests.emulator_fixtures import SalesforceEmulator
 from tests.integration.salesforce.fake_auth import FakeAuth

@@ -17,7 +17,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream.asgi import AsgiFastStream
 
+from chat_runtime.request_reply import Reply
 from tests.kafka_helpers import temp_topic
+from tests.reply_safety import probe
 
 
 class PlainCaller:
@@ -72,7 +74,7 @@ class PlainCaller:
 async def caller(
     bot_app: AsgiFastStream, kafka_bootstrap: str, request_topic: str
 ) -> AsyncIterator[PlainCaller]:
-    async with temp_topic(kafka_bootstrap, "plain-replies") as reply_topic:
+    async with temp_topic(kafka_bootstrap, "replies.plain") as reply_topic:
         client = PlainCaller(kafka_bootstrap, request_topic, reply_topic)
         await client.start()
         try:
@@ -123,3 +125,14 @@ async def test_a_plain_kafka_client_speaks_the_protocol(caller: PlainCaller, ten
     assert ids["no_reply_to"] not in replies
     assert len(replies) == 4
     await asyncio.sleep(0)
+
+
+async def test_replies_never_go_to_data_topics_nor_wait_behind_a_vanished_caller(
+    bot_app: AsgiFastStream, kafka_bootstrap: str, request_topic: str, tenant: str
+) -> None:
+    body = json.dumps({"action": "list_objects", "tenant_id": tenant}).encode()
+
+    def check(reply: Reply) -> None:
+        assert reply.json()["status"] == "ok"
+
+    await probe(kafka_bootstrap, request_topic, body, tenant.encode(), check)

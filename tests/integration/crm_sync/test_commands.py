@@ -12,9 +12,10 @@ from chat_contracts.crm import (
     RecordCreatedReply,
 )
 from chat_contracts.keys import tenant_key
-from chat_runtime.request_reply import RequestReplyClient
+from chat_runtime.request_reply import Reply, RequestReplyClient
 from tests.integration.crm_sync.conftest import Crm
 from tests.integration.crm_sync.support import chat
+from tests.reply_safety import probe
 
 REPLY: TypeAdapter[RecordCreatedReply | CrmCommandErrorReply] = TypeAdapter(CrmCommandReply)
 
@@ -51,3 +52,29 @@ async def test_manual_create_answers_with_the_record_id(crm: Crm) -> None:
     soql = format_soql("SELECT WhoId, Chat_Id__c FROM Task WHERE Id = {}", task.record_id)
     record = sf.query(soql)["records"][0]
     assert (record["WhoId"], record["Chat_Id__c"]) == (lead.record_id, f"chat:{conv.chat_id}")
+
+
+async def test_replies_never_go_to_data_topics_nor_wait_behind_a_vanished_caller(
+    crm: Crm,
+) -> None:
+    tenant, _ = crm.tenant()
+    command = CreateRecordCommand(
+        tenant_id=tenant,
+        object="Lead",
+        fields={"LastName": "Safe", "Company": "Replies", "Email": "safe@replies.example"},
+    )
+
+    def check(reply: Reply) -> None:
+        created = reply.parse(REPLY)
+        # The misdirected command was not executed; the one whose caller vanished created
+        # the Lead, and this one, run after it (one tenant's commands run in turn), found it.
+        assert isinstance(created, RecordCreatedReply)
+        assert created.status == "existing"
+
+    await probe(
+        crm.bootstrap,
+        crm.topics.commands,
+        command.model_dump_json().encode(),
+        tenant_key(tenant),
+        check,
+    )

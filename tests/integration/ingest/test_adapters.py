@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from chat_contracts import TenantSettings
 from chat_contracts.keys import tenant_key
+from chat_runtime.kafka import KafkaKit
 from ingest_service.adapters.kafka import KafkaPublisher
 from ingest_service.adapters.ports import OutRecord, PublishError
 from ingest_service.adapters.recent_keys import KafkaRecentKeys
@@ -21,7 +22,7 @@ from tests.kafka_helpers import temp_topic
 
 async def test_the_publisher_returns_once_records_are_stored(kafka_bootstrap: str) -> None:
     async with temp_topic(kafka_bootstrap, "ingest-pub", partitions=2) as topic:
-        publisher = KafkaPublisher(kafka_bootstrap, client_id="test", linger_ms=1)
+        publisher = KafkaPublisher(KafkaKit(kafka_bootstrap, "test"), linger_ms=1)
         await publisher.start()
         try:
             await publisher.publish(OutRecord(topic, b"k0", b"v0"), timeout_s=5)
@@ -44,7 +45,7 @@ async def test_a_record_kafka_cannot_take_fails_within_the_timeout_then_succeeds
     # A topic the broker does not have (auto-creation is off): the producer waits for it
     # like for a broker that is down, until the timeout; once it exists, sends succeed.
     name = f"test.ingest.later.{uuid.uuid4().hex[:8]}"
-    publisher = KafkaPublisher(kafka_bootstrap, client_id="test", linger_ms=0)
+    publisher = KafkaPublisher(KafkaKit(kafka_bootstrap, "test"), linger_ms=0)
     await publisher.start()
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
@@ -75,7 +76,7 @@ async def test_recent_keys_are_read_back_within_the_window_and_the_bound(
                 )
         finally:
             await producer.stop()
-        reader = KafkaRecentKeys(kafka_bootstrap, client_id="test")
+        reader = KafkaRecentKeys(KafkaKit(kafka_bootstrap, "test"))
         try:
             window = await reader.read({(topic, 0): 8}, since_ms=base + 3000, max_records=100)
             assert [k for k, _ in window[(topic, 0)]] == [f"k{i}".encode() for i in range(3, 8)]
@@ -104,7 +105,7 @@ async def test_phone_regions_follow_the_compacted_settings_topic(kafka_bootstrap
             (b"\xff\xfe", b"{}"),  # a key that is not UTF-8 does not stop the reader
         )
         regions = TenantSettingsRegions(
-            kafka_bootstrap, topic=topics.settings, default_region="US", client_id="test"
+            KafkaKit(kafka_bootstrap, "test"), topic=topics.settings, default_region="US"
         )
         await regions.start()
         try:

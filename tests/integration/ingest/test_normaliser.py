@@ -8,6 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from chat_contracts import Conversation, DeadLetter
 from chat_contracts.keys import raw_event_key
+from chat_runtime.kafka import KafkaKit
 from ingest_service.adapters.kafka import KafkaPublisher
 from tests.integration.ingest.support import (
     eventually,
@@ -90,7 +91,7 @@ async def test_an_event_delivered_again_after_a_restart_is_still_one_conversatio
 async def test_nothing_is_committed_before_the_conversation_is_stored(kafka_bootstrap: str) -> None:
     async with ingest_topics(kafka_bootstrap) as topics:
         settings = settings_for(kafka_bootstrap, topics, webhook_enabled=False)
-        publisher = KafkaPublisher(kafka_bootstrap, client_id="test", linger_ms=1)  # not started
+        publisher = KafkaPublisher(KafkaKit(kafka_bootstrap, "test"), linger_ms=1)  # not started
         await produce(kafka_bootstrap, topics.raw, keyed(CHAT))
         async with served(settings, publisher) as url, httpx.AsyncClient(base_url=url) as client:
 

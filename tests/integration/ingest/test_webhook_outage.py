@@ -14,6 +14,7 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from chat_contracts import Conversation
+from chat_runtime.kafka import KafkaKit
 from ingest_service.adapters.kafka import KafkaPublisher
 from tests.integration.ingest.support import (
     Topics,
@@ -77,7 +78,7 @@ async def test_webhooks_during_an_outage_get_503_and_their_retries_are_all_deliv
 async def test_a_closed_producer_answers_503_until_it_is_back(kafka_bootstrap: str) -> None:
     async with ingest_topics(kafka_bootstrap) as topics:
         settings = settings_for(kafka_bootstrap, topics)
-        publisher = KafkaPublisher(kafka_bootstrap, client_id="test", linger_ms=1)
+        publisher = KafkaPublisher(KafkaKit(kafka_bootstrap, "test"), linger_ms=1)
         await publisher.start()
         try:
             async with (

@@ -18,7 +18,7 @@ from chat_runtime.request_reply import (
     RequestTimeout,
     is_expired,
 )
-from chat_runtime.request_reply_metrics import RequestReplyMetrics
+from chat_runtime.request_reply.metrics import RequestReplyMetrics
 from tests.kafka_helpers import temp_topic, topic_exists
 
 

@@ -1,4 +1,4 @@
-"""auth's use cases wired to in-memory fakes, as `create_app` wires the real adapters."""
+"""auth's use cases built by `bootstrap()` on in-memory fakes: the wiring is production's."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import pytest
 from prometheus_client import CollectorRegistry
 
+from auth_service.bootstrap import bootstrap
+from auth_service.config import Settings
 from auth_service.domain.keyring import KeyRing
-from auth_service.domain.records import new_record
-from auth_service.domain.tokens import CachePolicy
+from auth_service.domain.token_records import new_record
 from auth_service.handlers.connect import ConnectFlow
 from auth_service.handlers.permissions import PermissionChecks
-from auth_service.handlers.refresh import Refresher, RefreshPolicy
+from auth_service.handlers.refresh import Refresher
 from auth_service.handlers.tokens import TokenService
-from auth_service.metrics import AuthMetrics, build_auth_metrics
+from auth_service.metrics import AuthMetrics
 from chat_contracts.auth import RefreshTokenRecord
 from tests.unit.auth.fakes import (
     INSTANCE,
@@ -23,8 +24,9 @@ from tests.unit.auth.fakes import (
     FakeClock,
     FakeSalesforce,
     MemoryEvents,
+    MemorySettings,
     MemoryStore,
-    ring,
+    b64key,
 )
 
 TENANT = "t-1"
@@ -56,7 +58,7 @@ class World:
             username="admin@acme.test",
             instance_url=INSTANCE,
             sandbox=False,
-            now=self.clock.wall(),
+            now=self.clock.now(),
         )
         await self.store.put(record)
         return record
@@ -67,45 +69,40 @@ class World:
 
 
 def make_world(**policy: float) -> World:
-    store, sf, events, clock, keys = (
-        MemoryStore(),
-        FakeSalesforce(),
-        MemoryEvents(),
-        FakeClock(),
-        ring(),
+    """auth's use cases as `bootstrap()` wires them, on in-memory fakes."""
+    store, sf, events, clock = MemoryStore(), FakeSalesforce(), MemoryEvents(), FakeClock()
+    settings = Settings(
+        client_id="3MVG9.app",
+        client_secret="unit-test-secret",
+        admin_token="unit-admin",
+        link_secret="unit-links",
+        encryption_keys={"k1": b64key()},
+        refresh_attempts=int(policy.get("attempts", 3)),
+        refresh_backoff_s=0.001,
+        refresh_backoff_max_s=0.002,
+        access_token_max_age_s=policy.get("max_age_s", 3600.0),
     )
-    metrics = build_auth_metrics(CollectorRegistry())
-    refresher = Refresher(
-        store=store,
+    service = bootstrap(
+        settings,
         salesforce=sf,
-        events=events,
-        ring=keys,
-        metrics=metrics,
-        policy=RefreshPolicy(
-            attempts=int(policy.get("attempts", 3)), backoff_s=0.001, backoff_max_s=0.002
-        ),
         clock=clock,
-    )
-    tokens = TokenService(
         store=store,
-        refresher=refresher,
-        metrics=metrics,
-        cache_policy=CachePolicy(max_age_s=policy.get("max_age_s", 3600.0)),
-        clock=clock,
-    )
-    permissions = PermissionChecks(tokens=tokens, salesforce=sf, store=store, events=events)
-    connect = ConnectFlow(
-        ring=keys,
-        salesforce=sf,
-        store=store,
+        settings_store=MemorySettings(),
         events=events,
-        tokens=tokens,
-        permissions=permissions,
-        metrics=metrics,
-        clock=clock,
-        state_ttl_s=600,
+        registry=CollectorRegistry(),
     )
-    return World(store, sf, events, clock, keys, metrics, refresher, tokens, permissions, connect)
+    return World(
+        store,
+        sf,
+        events,
+        clock,
+        service.ring,
+        service.metrics,
+        service.refresher,
+        service.tokens,
+        service.permissions,
+        service.connect,
+    )
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from auth_service.adapters.ports import RecordListener, TokenResponse
-from auth_service.clock import Clock
 from auth_service.domain.errors import SalesforceAuthError
 from auth_service.domain.keyring import KeyRing
 from chat_contracts.auth import RefreshTokenRecord
 from chat_contracts.auth_events import ConnectionEvent
+from chat_contracts.settings import TenantSettings
+from chat_runtime.clock import Clock
 
 ORG_ID = "00D5g000004XyZaEAK"
 USER_ID = "0055g00000AbCdEAAV"
@@ -36,13 +37,13 @@ class FakeClock(Clock):
     def __init__(self) -> None:
         self.t = 1_800_000_000.0
 
-    def wall(self) -> datetime:
+    def now(self) -> datetime:
         return datetime.fromtimestamp(self.t, UTC)
 
     def epoch(self) -> float:
         return self.t
 
-    def mono(self) -> float:
+    def monotonic(self) -> float:
         return self.t
 
     def advance(self, seconds: float) -> None:
@@ -153,3 +154,16 @@ class MemoryEvents:
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.events]
+
+
+class MemorySettings:
+    def __init__(self) -> None:
+        self.data: dict[str, TenantSettings] = {}
+        self.writes: list[TenantSettings] = []
+
+    def get(self, tenant_id: str) -> TenantSettings | None:
+        return self.data.get(tenant_id)
+
+    async def put(self, settings: TenantSettings) -> None:
+        self.writes.append(settings)
+        self.data[settings.tenant_id] = settings

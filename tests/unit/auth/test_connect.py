@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from auth_service.domain.records import open_token
 from auth_service.domain.state import StateError
+from auth_service.domain.token_records import open_token
 from tests.unit.auth.conftest import REFRESH_TOKEN, TENANT, World
 
 

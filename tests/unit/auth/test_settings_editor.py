@@ -14,20 +14,8 @@ from auth_service.entrypoints.pages import connect_page
 from auth_service.handlers.settings import SettingsInvalid, SettingsUnchecked, TenantSettingsEditor
 from chat_contracts.settings import TenantSettings
 from tests.unit.auth.conftest import TENANT, World
+from tests.unit.auth.fakes import MemorySettings
 from tests.unit.auth.test_pages import PARAMS, record
-
-
-class MemorySettings:
-    def __init__(self) -> None:
-        self.data: dict[str, TenantSettings] = {}
-        self.writes: list[TenantSettings] = []
-
-    def get(self, tenant_id: str) -> TenantSettings | None:
-        return self.data.get(tenant_id)
-
-    async def put(self, settings: TenantSettings) -> None:
-        self.writes.append(settings)
-        self.data[settings.tenant_id] = settings
 
 
 def describe(*custom: str) -> dict[str, Any]:

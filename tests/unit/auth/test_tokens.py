@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from auth_service.domain.errors import InvalidGrant, Rejected, TransientError
-from auth_service.domain.records import open_token
+from auth_service.domain.token_records import open_token
 from chat_contracts.auth import (
     TokenErrorCode,
     TokenErrorReply,
@@ -49,7 +49,7 @@ async def test_first_request_refreshes_then_the_cache_serves(world: World) -> No
     # The successful refresh is recorded (for the page), still sealed.
     record = world.store.get(TENANT)
     assert record is not None
-    assert record.last_refreshed_at == world.clock.wall()
+    assert record.last_refreshed_at == world.clock.now()
     assert open_token(record, world.ring) == REFRESH_TOKEN
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot_actions.client import BotActionFailed, BotActionsClient
 from bot_actions.config import Settings
+from chat_bot_client.client import BotActionFailed, BotActionsClient
 from chat_contracts.bot_replies import BotErrorReply, RecordFoundReply, RecordWrittenReply
-from chat_runtime.rr_protocol import Reply
+from chat_runtime.request_reply.protocol import Reply
 
 
 class FakeRR:

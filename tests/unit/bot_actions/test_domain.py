@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot_actions.domain import queries, records, replies
+from bot_actions.domain import drafts, queries, replies
 from bot_actions.domain.errors import ActionError
 from bot_actions.domain.values import literal_for, resolve, resolve_all
 from chat_contracts.bot import CreateRecordRequest, UpdateIfExists
@@ -71,7 +71,7 @@ def _create(
 
 
 def test_draft_resolves_and_canonicalises() -> None:
-    draft = records.draft_record(
+    draft = drafts.draft_record(
         LEAD, _create({"lastname": "{!Visitor.Name}", "Company": "Acme"}, **{"Visitor.Name": "Jo"})
     )
     assert draft.object == "Lead"
@@ -97,29 +97,29 @@ def test_draft_resolves_and_canonicalises() -> None:
 )
 def test_draft_refusals(fields: dict[str, Any], code: BotErrorCode, named: tuple[str, ...]) -> None:
     with pytest.raises(ActionError) as exc:
-        records.draft_record(LEAD, _create(fields))
+        drafts.draft_record(LEAD, _create(fields))
     assert exc.value.code is code
     assert exc.value.fields == named
 
 
 def test_match_query_and_update_values() -> None:
-    draft = records.draft_record(
+    draft = drafts.draft_record(
         LEAD,
         _create(
             {"LastName": "Jo", "Company": "A", "email": "a'b@x.co", "Source__c": "bot"}, "EMAIL"
         ),
     )
-    assert records.match_query(LEAD, draft) == (
+    assert drafts.match_query(LEAD, draft) == (
         "SELECT Id FROM Lead WHERE Email = 'a\\'b@x.co' ORDER BY CreatedDate ASC, Id ASC LIMIT 1"
     )
-    assert "Source__c" not in records.update_values(LEAD, draft)
+    assert "Source__c" not in drafts.update_values(LEAD, draft)
     with pytest.raises(ActionError) as exc:
-        records.draft_record(LEAD, _create({"LastName": "Jo", "Company": "A"}, "Email"))
+        drafts.draft_record(LEAD, _create({"LastName": "Jo", "Company": "A"}, "Email"))
     assert exc.value.code is BotErrorCode.VALIDATION
-    blank = records.draft_record(
+    blank = drafts.draft_record(
         LEAD, _create({"LastName": "Jo", "Company": "A", "Email": ""}, "Email")
     )
-    assert records.match_query(LEAD, blank) is None
+    assert drafts.match_query(LEAD, blank) is None
 
 
 def test_find_query() -> None:

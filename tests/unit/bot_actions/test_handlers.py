@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot_actions.handlers import BotActions
+from bot_actions.handlers.actions import BotActions
 from chat_contracts.bot import (
     CreateRecordRequest,
     DescribeObjectRequest,

@@ -1,4 +1,4 @@
-"""The request pipeline: parsing, deadlines, one reply per request."""
+"""bot-actions behind the runtime's responder: parsing, deadlines, one reply per request."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import json
 import time
 from typing import Any
 
-from bot_actions.entrypoints.consumer import Responder
-from bot_actions.handlers import BotActions
+from bot_actions.entrypoints.requests import REQUEST_TYPE, bot_action_handler
+from bot_actions.handlers.actions import BotActions
 from bot_actions.metrics import build_bot_metrics
 from chat_runtime.metrics import new_registry
+from chat_runtime.request_reply import ResponderMetrics
+from chat_runtime.request_reply.responder import Responder, ResponderOptions
 from tests.unit.bot_actions.fakes import FakeSalesforce
 
 
@@ -18,7 +20,9 @@ class Replies:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
 
-    async def send(self, topic: str, correlation_id: str, body: bytes) -> None:
+    async def send(
+        self, topic: str, correlation_id: str, key: bytes | None, body: bytes, bound_s: float
+    ) -> None:
         self.sent.append((topic, correlation_id, json.loads(body)))
 
 
@@ -28,20 +32,18 @@ class SlowSalesforce(FakeSalesforce):
         return ()
 
 
-def _responder(sf: FakeSalesforce | None = None) -> tuple[Responder, Replies, Any]:
+def _responder(sf: FakeSalesforce | None = None) -> tuple[Responder[Any], Replies, Any]:
     registry = new_registry()
     replies = Replies()
-    responder = Responder(
-        replies,
-        BotActions(sf or FakeSalesforce()),
-        build_bot_metrics(registry),
-        default_deadline_s=10,
-        reply_margin_s=0.05,
-    )
+    options = ResponderOptions(topic="bot", group_id="g", default_deadline_s=10)
+    handler = bot_action_handler(BotActions(sf or FakeSalesforce()), build_bot_metrics(registry))
+    responder = Responder(options, REQUEST_TYPE, handler, replies, ResponderMetrics(registry))
     return responder, replies, registry
 
 
-def _headers(deadline_s: float | None = 5.0, reply_to: str = "replies.x") -> dict[str, str]:
+def _headers(
+    deadline_s: float | None = 5.0, reply_to: str = "replies.bot-runtime.x"
+) -> dict[str, str]:
     headers = {"correlation_id": "c1", "reply_to": reply_to}
     if deadline_s is not None:
         headers["deadline"] = str(int((time.time() + deadline_s) * 1000))
@@ -52,7 +54,9 @@ async def test_a_valid_request_gets_one_reply() -> None:
     responder, replies, registry = _responder()
     body = json.dumps({"action": "list_objects", "tenant_id": "t1"}).encode()
     await responder.respond(_headers(), b"t1", body)
-    assert [(t, c, r["status"]) for t, c, r in replies.sent] == [("replies.x", "c1", "ok")]
+    assert [(t, c, r["status"]) for t, c, r in replies.sent] == [
+        ("replies.bot-runtime.x", "c1", "ok")
+    ]
     sample = {"action": "list_objects", "outcome": "ok"}
     assert registry.get_sample_value("bot_actions_requests_total", sample) == 1
 
@@ -81,8 +85,9 @@ async def test_expired_and_unanswerable_requests_are_not_executed() -> None:
     await responder.respond(_headers(reply_to=""), b"t1", b"garbage")
     assert replies.sent == []
     assert sf.calls == []
-    assert registry.get_sample_value("bot_actions_skipped_total", {"reason": "expired"}) == 1
-    assert registry.get_sample_value("bot_actions_skipped_total", {"reason": "no_reply_to"}) == 2
+    skipped = "rr_responder_skipped_total"
+    assert registry.get_sample_value(skipped, {"topic": "bot", "reason": "expired"}) == 1
+    assert registry.get_sample_value(skipped, {"topic": "bot", "reason": "no_reply_to"}) == 2
 
 
 async def test_a_slow_salesforce_is_answered_before_the_deadline() -> None:

@@ -19,13 +19,13 @@ from chat_contracts.keys import key_for_conversation
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import SyncResult, SyncRetry
 from chat_runtime.metrics import build_metrics
-from crm_sync.caches import TenantCaches
+from crm_sync.domain.inbound import InRecord
 from crm_sync.domain.retry import RetryPolicy
-from crm_sync.engine import EngineOptions, SyncEngine
-from crm_sync.handlers import ForwardDueRetries, SyncConversations
-from crm_sync.inbound import InRecord
+from crm_sync.domain.tenant_state import TenantCaches
+from crm_sync.handlers.engine import EngineOptions, SyncEngine
+from crm_sync.handlers.outputs import Outputs, OutTopics
+from crm_sync.handlers.sync import ForwardDueRetries, SyncConversations
 from crm_sync.metrics import build_sync_metrics
-from crm_sync.outputs import Outputs, OutTopics
 from tests.unit.crm_sync.fakes import (
     FakeClock,
     FakeFetcher,

@@ -11,7 +11,7 @@ from chat_contracts.keys import key_for_conversation
 from chat_contracts.sync import RetryReason, SyncError, SyncRetry
 from crm_sync.adapters.files import HttpFileFetcher
 from crm_sync.adapters.ports import PublishError
-from crm_sync.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER, InRecord
+from crm_sync.domain.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER, InRecord
 from tests.unit.crm_sync.conftest import TOPICS, Harness, conversation, record
 
 

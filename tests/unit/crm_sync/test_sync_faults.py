@@ -7,8 +7,8 @@ from datetime import timedelta
 from chat_contracts.dlq import DeadLetterReason
 from chat_contracts.sync import RetryReason
 from crm_sync.adapters.ports import OutcomeUnknown, SalesforceUnavailable, TenantUnavailable
+from crm_sync.domain.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER
 from crm_sync.domain.salesforce import NewRecord, RecordError
-from crm_sync.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER
 from tests.unit.crm_sync.conftest import Harness, conversation
 
 

@@ -7,7 +7,7 @@ from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from ingest_service.entrypoints.webhook import WebhookEndpoint
-from ingest_service.handlers import WebhookRequest, WebhookResponse
+from ingest_service.handlers.events import WebhookRequest, WebhookResponse
 from tests.unit.ingest.factories import metrics, sample
 
 Message = dict[str, Any]

@@ -10,7 +10,7 @@ from chat_contracts import Conversation, DeadLetter, RawChatEvent
 from ingest_service.adapters.ports import PublishError
 from ingest_service.domain.dedupe import DedupeMemory
 from ingest_service.domain.normalise import Normalised, normalise
-from ingest_service.handlers import CHUNK, AcceptWebhook, NormaliseBatch, WebhookRequest
+from ingest_service.handlers.events import CHUNK, AcceptWebhook, NormaliseBatch, WebhookRequest
 from tests.unit.ingest.factories import (
     CHAT,
     OFFLINE,

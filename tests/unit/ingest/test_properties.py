@@ -22,7 +22,7 @@ from ingest_service.domain.batch import BatchPlanner
 from ingest_service.domain.dedupe import DedupeMemory
 from ingest_service.domain.webhook import Refused, check_request, raw_record
 from ingest_service.entrypoints.webhook import WebhookEndpoint
-from ingest_service.handlers import AcceptWebhook
+from ingest_service.handlers.events import AcceptWebhook
 from tests.unit.ingest.factories import (
     RAW_TOPIC,
     SECRET,

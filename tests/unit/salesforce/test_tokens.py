@@ -17,7 +17,7 @@ from chat_contracts.auth import (
     TokenRequest,
     token_fingerprint,
 )
-from chat_runtime.rr_protocol import Reply, RequestTimeout
+from chat_runtime.request_reply.protocol import Reply, RequestTimeout
 from chat_salesforce import AuthTokenSource, NotConnected, TokenUnavailable
 
 

@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import prometheus_client
 import uvicorn
@@ -127,6 +127,46 @@ def make_asgi_app(
         asgi_routes=routes,
         logger=logger if logger is not None else logging.getLogger(f"{settings.service_name}.app"),
         on_startup=on_startup,
+        **app_options,
+    )
+
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ServiceGraph(Protocol):
+    """What a service's `bootstrap()` returns, as far as serving it goes."""
+
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+    @property
+    def readiness(self) -> Mapping[str, ReadinessCheck]: ...
+
+    @property
+    def on_startup(self) -> Sequence[Hook]: ...
+
+    @property
+    def on_shutdown(self) -> Sequence[Hook]: ...
+
+    @property
+    def after_shutdown(self) -> Sequence[Hook]: ...
+
+
+def make_service_app(
+    broker: KafkaBroker, settings: ServiceSettings, graph: ServiceGraph, **app_options: Any
+) -> AsgiFastStream:
+    """`make_asgi_app` for a bootstrapped service: its registry, readiness checks and hooks
+    (`on_startup` before the broker's subscribers start, `on_shutdown` before they stop,
+    `after_shutdown` after)."""
+    return make_asgi_app(
+        broker,
+        settings,
+        graph.registry,
+        graph.readiness,
+        on_startup=list(graph.on_startup),
+        on_shutdown=list(graph.on_shutdown),
+        after_shutdown=list(graph.after_shutdown),
         **app_options,
     )
 

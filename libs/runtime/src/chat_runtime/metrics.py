@@ -16,7 +16,7 @@ Where each standard figure comes from:
 - Salesforce calls: `chat_salesforce_calls_total{tenant,operation,outcome}`, budget left:
   `chat_salesforce_api_remaining{tenant}` and `chat_salesforce_api_limit{tenant}` (the
   Salesforce adapter, from `Sforce-Limit-Info`);
-- request/reply client: `rr_client_*` (`chat_runtime.request_reply_metrics`).
+- request/reply client: `rr_client_*` (`chat_runtime.request_reply.metrics`).
 
 FastStream's middleware already counts in/out/failed and times handlers on every
 subscriber and publisher, so we do not keep a second, hand-fed copy of those.
@@ -32,7 +32,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from chat_runtime.request_reply_metrics import RequestReplyMetrics
+from chat_runtime.request_reply.metrics import RequestReplyMetrics, ResponderMetrics
 
 NAMESPACE = "chat"
 
@@ -68,6 +68,8 @@ class ServiceMetrics:
     """The org's API request limit, to alert on remaining/limit; label `tenant`."""
     request_reply: RequestReplyMetrics
     """In-flight gauge, outcomes (timeouts among them), unknown replies, round trip."""
+    responder: ResponderMetrics
+    """Requests answered and skipped, reply failures, in flight, per request topic."""
 
 
 def build_metrics(registry: CollectorRegistry) -> ServiceMetrics:
@@ -103,6 +105,7 @@ def build_metrics(registry: CollectorRegistry) -> ServiceMetrics:
             registry=registry,
         ),
         request_reply=RequestReplyMetrics(registry),
+        responder=ResponderMetrics(registry),
     )
 
 

@@ -20,6 +20,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from chat_contracts.topics import TOPICS, TopicSpec
+from chat_runtime.kafka import KafkaKit
 from chat_runtime.settings import ServiceSettings, load_settings_or_exit
 
 
@@ -47,9 +48,8 @@ async def provision_topics(
     `kafka_options`: connection security (`KafkaSecurity.aiokafka_options()`)."""
     specs = list(specs)
     report = ProvisionReport()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(kafka_options or {}))
-    await admin.start()
-    try:
+    kit = KafkaKit(bootstrap_servers, "chat-topics", dict(kafka_options or {}))
+    async with kit.admin_session() as admin:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         if missing:
@@ -58,8 +58,6 @@ async def provision_topics(
         if present:
             await _grow_partitions(admin, present, report)
             await _align_configs(admin, present, report)
-    finally:
-        await admin.close()
     return report
 
 

@@ -30,7 +30,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from chat_runtime.kafka import KafkaKit
 from chat_runtime.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
+from chat_runtime.request_reply.topics import ReplyTopicOptions
 
 # The one variable every tool of the Kafka world knows; a service's prefixed one wins.
 KAFKA_BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
@@ -52,6 +54,12 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_reply_topic_replication_factor: int = Field(
+        default=1, ge=1, description="Replication factor of this service's reply topics."
+    )
+    kafka_reply_topic_min_insync_replicas: int | None = Field(
+        default=None, ge=1, description="min.insync.replicas of its reply topics (None: broker's)."
+    )
     group_id: str = Field(default="", description="Consumer group; the service name if unset.")
     # Probes and Prometheus reach the pod's IP, not its loopback.
     http_host: str = "0.0.0.0"  # noqa: S104
@@ -75,6 +83,17 @@ class ServiceSettings(BaseSettings):
             sasl_username=self.kafka_sasl_username,
             sasl_password=self.kafka_sasl_password,
             ssl_cafile=self.kafka_ssl_cafile,
+        )
+
+    def kafka(self) -> KafkaKit:
+        """The kit every Kafka client of this service is built with."""
+        return KafkaKit.from_settings(self)
+
+    def reply_topic_options(self) -> ReplyTopicOptions:
+        """How this service's request/reply client creates its reply topic."""
+        return ReplyTopicOptions(
+            replication_factor=self.kafka_reply_topic_replication_factor,
+            min_insync_replicas=self.kafka_reply_topic_min_insync_replicas,
         )
 
     @model_validator(mode="after")
@@ -112,6 +131,8 @@ _PLAIN_KAFKA_ENV = {
     "kafka_sasl_username": "KAFKA_SASL_USERNAME",
     "kafka_sasl_password": "KAFKA_SASL_PASSWORD",
     "kafka_ssl_cafile": "KAFKA_SSL_CAFILE",
+    "kafka_reply_topic_replication_factor": "KAFKA_REPLY_TOPIC_REPLICATION_FACTOR",
+    "kafka_reply_topic_min_insync_replicas": "KAFKA_REPLY_TOPIC_MIN_INSYNC_REPLICAS",
 }
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from chat_runtime.single_flight import SingleFlight
 from chat_salesforce.errors import InvalidType
 from chat_salesforce.schema import (
     ObjectSchema,
@@ -19,7 +20,6 @@ from chat_salesforce.schema import (
     parse_describe,
     parse_describe_global,
 )
-from chat_salesforce.singleflight import SingleFlight
 
 
 class Describer(Protocol):

@@ -12,9 +12,9 @@ refresh.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,9 +28,9 @@ from chat_contracts.auth import (
 )
 from chat_contracts.keys import tenant_key
 from chat_contracts.topics import AUTH_TOKEN_REQUESTS
-from chat_runtime.rr_protocol import Reply, RequestError
+from chat_runtime.request_reply.protocol import Requester, RequestError
+from chat_runtime.single_flight import SingleFlight
 from chat_salesforce.errors import NotConnected, TokenUnavailable
-from chat_salesforce.singleflight import SingleFlight
 
 _REPLY: TypeAdapter[TokenGrantedReply | TokenErrorReply] = TypeAdapter(TokenReply)
 # Auth's answers that mean "this tenant has no working connection"; the others
@@ -70,20 +70,6 @@ class TokenSource(Protocol):
     async def refresh(self, tenant_id: str, rejected: AccessToken) -> AccessToken:
         """A token other than `rejected`, which Salesforce refused."""
         ...
-
-
-class Requester(Protocol):
-    """The part of `chat_runtime.request_reply.RequestReplyClient` used here."""
-
-    async def request(
-        self,
-        topic: str,
-        value: Any,
-        *,
-        key: bytes | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - the protocol's deadline
-        headers: Mapping[str, str] | None = None,
-    ) -> Reply: ...
 
 
 class AuthTokenSource:

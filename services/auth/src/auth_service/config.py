@@ -35,7 +35,7 @@ from chat_contracts.topics import (
     AUTH_TOKEN_REQUESTS,
     TENANT_SETTINGS,
 )
-from chat_runtime.settings import LogLevel, ServiceSettings
+from chat_runtime.settings import ServiceSettings
 
 DEMO_ADMIN_TOKEN: Final = "demo-admin-token"  # noqa: S105 - documented local-run value
 DEMO_LINK_SECRET: Final = "demo-link-secret"  # noqa: S105 - documented local-run value
@@ -91,11 +91,8 @@ class Settings(ServiceSettings):
     failure_cooldown_s: float = Field(2.0, ge=0)
     failure_cooldown_max_s: float = Field(60.0, ge=0)
     default_request_timeout_s: float = Field(10.0, gt=0, description="Without a deadline.")
-    token_workers: int = Field(6, ge=1, le=64, description="Partitions answered at once.")
-    # Token requests are the suite's hottest path (one per Salesforce batch of every
-    # caller); a line each would be most of the log, saying nothing the metrics do not.
-    access_log_level: LogLevel = Field(
-        "DEBUG", description="Level of FastStream's per-request Received/Processed lines."
+    max_in_flight: int = Field(
+        256, ge=1, description="Token requests handled at once; beyond it, reading pauses."
     )
     store_load_timeout_s: float = Field(60.0, gt=0)
 

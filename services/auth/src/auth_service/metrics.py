@@ -23,8 +23,6 @@ class AuthMetrics:
     """Tenants in the store, by state (connected, revoked)."""
     connects: Counter
     """Connect attempts through the OAuth callback, by outcome."""
-    replies_dropped: Counter
-    """Replies not delivered (reply topic gone, Kafka slow, bad reply_to), by reason."""
 
 
 def build_auth_metrics(registry: CollectorRegistry) -> AuthMetrics:
@@ -52,12 +50,6 @@ def build_auth_metrics(registry: CollectorRegistry) -> AuthMetrics:
             "auth_connects",
             "OAuth callbacks handled, by outcome.",
             ["outcome"],
-            registry=registry,
-        ),
-        replies_dropped=Counter(
-            "auth_replies_dropped",
-            "Token replies not delivered, by reason.",
-            ["reason"],
             registry=registry,
         ),
     )

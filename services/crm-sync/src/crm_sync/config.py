@@ -40,6 +40,12 @@ class Settings(ServiceSettings):
 
     poll_max_records: int = Field(2000, gt=0, description="Records taken per consumer poll.")
     poll_timeout_ms: int = Field(100, gt=0, description="Longest wait of an empty poll.")
+    command_deadline_s: float = Field(
+        30.0, gt=0, description="Deadline of a manual create that carries no `deadline` header."
+    )
+    command_max_in_flight: int = Field(
+        64, gt=0, description="Manual creates handled at once (one at a time per tenant)."
+    )
     tenant_deadline_s: float = Field(
         60.0, gt=0, description="A tenant's share of a poll taking longer is parked."
     )

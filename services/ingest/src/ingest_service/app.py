@@ -1,4 +1,4 @@
-"""`create_app()`: builds every dependency of ingest and returns the ASGI app.
+"""`create_app()`: ingest as an ASGI app (the graph is `bootstrap()`'s).
 
     uvicorn ingest_service.app:create_app --factory --port 8001
     python -m ingest_service          # the same, on INGEST_HTTP_HOST:INGEST_HTTP_PORT
@@ -14,21 +14,14 @@ import gc
 
 from faststream.asgi import AsgiFastStream
 
-from chat_runtime.app import make_asgi_app, make_broker, run_app
-from chat_runtime.health import ReadinessCheck
+from chat_runtime.app import make_broker, make_service_app, run_app
 from chat_runtime.logging import configure_logging
-from chat_runtime.metrics import build_metrics, new_registry
 from chat_runtime.settings import load_settings_or_exit
-from ingest_service.adapters.kafka import KafkaPublisher
 from ingest_service.adapters.ports import Publisher
-from ingest_service.adapters.recent_keys import KafkaRecentKeys
-from ingest_service.adapters.tenant_settings import TenantSettingsRegions
+from ingest_service.bootstrap import bootstrap
 from ingest_service.config import Settings
-from ingest_service.domain.dedupe import DedupeMemory
 from ingest_service.entrypoints.consumer import register_normaliser
 from ingest_service.entrypoints.webhook import WEBHOOK_PATH, WebhookEndpoint
-from ingest_service.handlers import AcceptWebhook, NormaliseBatch
-from ingest_service.metrics import build_ingest_metrics
 
 
 def create_app(
@@ -38,63 +31,16 @@ def create_app(
     own publisher; it is then theirs to start and stop."""
     settings = settings or load_settings_or_exit(Settings)
     log = configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    registry = new_registry()
-    metrics = build_ingest_metrics(registry, build_metrics(registry))
-    broker = make_broker(settings, registry=registry)
-    bootstrap = settings.kafka_bootstrap_servers
-    security = settings.kafka_security().aiokafka_options()  # our clients connect as the broker
-    kafka = KafkaPublisher(
-        bootstrap,
-        client_id=settings.service_name,
-        linger_ms=settings.linger_ms,
-        client_options=security,
-    )
-    publisher = publisher or kafka
-    on_startup, after_shutdown, routes = [], [], []
-    checks: dict[str, ReadinessCheck] = {}
-    if publisher is kafka:
-        on_startup.append(kafka.start)
-        after_shutdown.append(kafka.stop)  # after the broker: the last batch publishes
-        checks["producer"] = _is_started(kafka)
-
-    if settings.webhook_enabled:
-        accept = AcceptWebhook(
-            secrets=settings.secret_bytes(),
-            publisher=publisher,
-            raw_topic=settings.raw_topic,
-            replay_window_s=settings.replay_window_s,
-            publish_timeout_s=settings.publish_timeout_s,
+    service = bootstrap(settings, publisher=publisher)
+    broker = make_broker(settings, registry=service.registry)
+    routes = []
+    if service.accept is not None:
+        endpoint = WebhookEndpoint(
+            service.accept, max_body_bytes=settings.max_body_bytes, metrics=service.metrics
         )
-        endpoint = WebhookEndpoint(accept, max_body_bytes=settings.max_body_bytes, metrics=metrics)
         routes.append((WEBHOOK_PATH, endpoint))
-
-    if settings.normaliser_enabled:
-        regions = TenantSettingsRegions(
-            bootstrap,
-            topic=settings.tenant_settings_topic,
-            default_region=settings.default_phone_region,
-            client_id=settings.service_name,
-            client_options=security,
-        )
-        recent_keys = KafkaRecentKeys(
-            bootstrap, client_id=settings.service_name, client_options=security
-        )
-        normalise = NormaliseBatch(
-            publisher=publisher,
-            recent_keys=recent_keys,
-            regions=regions,
-            memory=DedupeMemory(
-                settings.dedupe_window_s * 1000, settings.dedupe_max_keys_per_partition
-            ),
-            conversations_topic=settings.conversations_topic,
-            dlq_topic=settings.dlq_topic,
-            metrics=metrics,
-        )
-        register_normaliser(broker, settings, normalise)
-        on_startup.append(regions.start)  # phone regions known before the first batch
-        after_shutdown += [regions.stop, recent_keys.stop]
-        checks["tenant_settings"] = regions.is_loaded
-
+    if service.normalise is not None:
+        register_normaliser(broker, settings, service.normalise)
     if settings.demo:
         log.warning("INGEST_DEMO is set: the demo tenant's public secret is accepted")
     log.info(
@@ -104,22 +50,7 @@ def create_app(
         tenants=len(settings.webhook_secrets),
         demo=settings.demo,
     )
-    return make_asgi_app(
-        broker,
-        settings,
-        registry,
-        checks,
-        asgi_routes=routes,
-        on_startup=on_startup,
-        after_shutdown=after_shutdown,
-    )
-
-
-def _is_started(publisher: KafkaPublisher) -> ReadinessCheck:
-    async def producer_connected() -> bool:
-        return publisher.started
-
-    return producer_connected
+    return make_service_app(broker, settings, service, asgi_routes=routes)
 
 
 def main() -> None:

@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from chat_runtime.labels import LabelCache
 from chat_runtime.metrics import ServiceMetrics
 
 _WEBHOOK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -33,7 +33,7 @@ class IngestMetrics:
     invalid_fields: Counter
     dedupe_rebuilds: Counter
     dedupe_rebuild_seconds: Histogram
-    _children: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    _child: LabelCache = field(default_factory=LabelCache)
 
     def webhook(self, status: int, outcome: str, seconds: float) -> None:
         """Count one answered webhook request."""
@@ -52,13 +52,6 @@ class IngestMetrics:
     def invalid_field(self, name: str, count: int = 1) -> None:
         """Count values left out of conversations."""
         self._child(self.invalid_fields, name).inc(count)
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
 
 
 def build_ingest_metrics(registry: CollectorRegistry, service: ServiceMetrics) -> IngestMetrics:

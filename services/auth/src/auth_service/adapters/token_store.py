@@ -1,50 +1,40 @@
 """The refresh-token store: the compacted topic `auth.refresh-tokens.v1`, materialised
-(see `compacted.CompactedTenantTable` for how reading, following and writing work)."""
+(see `chat_runtime.compacted.CompactedTable` for how reading, following and writing work)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from auth_service.adapters.compacted import CompactedTenantTable
-from auth_service.adapters.kafka import KafkaWriter
 from auth_service.adapters.ports import RecordListener
 from chat_contracts.auth import RefreshTokenRecord
+from chat_runtime.compacted import CompactedTable, TableWriter
+from chat_runtime.kafka import KafkaKit
 
 
-class KafkaTokenStore(CompactedTenantTable[RefreshTokenRecord]):
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        topic: str,
-        writer: KafkaWriter,
-        *,
-        client_id: str = "auth",
-        kafka_options: Mapping[str, Any] | None = None,
-    ) -> None:
+class KafkaTokenStore(CompactedTable[RefreshTokenRecord]):
+    def __init__(self, kit: KafkaKit, topic: str, writer: TableWriter) -> None:
         super().__init__(
-            bootstrap_servers,
+            kit,
             topic,
-            writer,
             model=RefreshTokenRecord,
             label="refresh-token record",
-            client_id=f"{client_id}-token-store",
-            kafka_options=kafka_options,
+            role="token-store",
+            writer=writer,
         )
         self._listeners: list[RecordListener] = []
 
     def records(self) -> Iterable[RefreshTokenRecord]:
-        return list(self._values.values())
+        return self.values()
 
     def listen(self, listener: RecordListener) -> None:
         self._listeners.append(listener)
 
     async def put(self, record: RefreshTokenRecord) -> None:
-        await self._write(record.tenant_id, record)
+        await self.write(record.tenant_id, record)
 
     async def delete(self, tenant_id: str) -> None:
         """Write the tenant's tombstone; compaction removes the token for good later."""
-        await self._write(tenant_id, None)
+        await self.write(tenant_id, None)
 
     def _changed(self, tenant_id: str, value: RefreshTokenRecord | None) -> None:
         for listener in self._listeners:

@@ -12,10 +12,8 @@ import hmac
 from dataclasses import dataclass
 
 from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, TokenResponse, TokenStore
-from auth_service.clock import Clock
 from auth_service.domain.errors import SalesforceAuthError
 from auth_service.domain.keyring import KeyRing, KeyRingError
-from auth_service.domain.records import new_record, open_token
 from auth_service.domain.state import (
     OAuthState,
     StateError,
@@ -25,11 +23,13 @@ from auth_service.domain.state import (
     pkce_challenge,
     seal_state,
 )
+from auth_service.domain.token_records import new_record, open_token
 from auth_service.handlers.permissions import PermissionChecks
 from auth_service.handlers.tokens import TokenService
 from auth_service.metrics import AuthMetrics
 from chat_contracts.auth import RefreshTokenRecord
 from chat_contracts.auth_events import ConnectedEvent, DisconnectedEvent
+from chat_runtime.clock import Clock
 from chat_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -137,7 +137,7 @@ class ConnectFlow:
             username=username,
             instance_url=response.instance_url,
             sandbox=sandbox,
-            now=self._clock.wall(),
+            now=self._clock.now(),
         )
         await self._store.put(record)
         self._tokens.prime(record, response)

@@ -7,7 +7,7 @@ from aiokafka.errors import KafkaError
 
 from auth_service.adapters.ports import TokenStore
 from auth_service.domain.keyring import KeyRing, KeyRingError
-from auth_service.domain.records import changed, open_token
+from auth_service.domain.token_records import changed, open_token
 from chat_runtime.logging import get_logger
 
 log = get_logger(__name__)

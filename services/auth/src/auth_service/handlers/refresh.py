@@ -17,7 +17,6 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, TokenResponse, TokenStore
-from auth_service.clock import Clock
 from auth_service.domain.errors import (
     InvalidGrant,
     SalesforceAuthError,
@@ -25,11 +24,12 @@ from auth_service.domain.errors import (
     TransientError,
 )
 from auth_service.domain.keyring import KeyRing, KeyRingError
-from auth_service.domain.records import changed, open_token
+from auth_service.domain.token_records import changed, open_token
 from auth_service.domain.tokens import Cooldown
 from auth_service.metrics import AuthMetrics
 from chat_contracts.auth import RefreshTokenRecord, TokenErrorCode
 from chat_contracts.auth_events import RefreshFailedEvent, RevokedEvent
+from chat_runtime.clock import Clock
 from chat_runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -131,7 +131,7 @@ class Refresher:
             tenant_id=record.tenant_id,
             error=exc.code,
         )
-        await self._save(changed(record, ring=self.ring, revoked_at=self._clock.wall()))
+        await self._save(changed(record, ring=self.ring, revoked_at=self._clock.now()))
         await self._events.publish(
             RevokedEvent(tenant_id=record.tenant_id, error=exc.code, message=exc.message)
         )
@@ -144,7 +144,7 @@ class Refresher:
         cooldown = self._cooldowns.setdefault(
             record.tenant_id, Cooldown(self._policy.cooldown_s, self._policy.cooldown_max_s)
         )
-        cooldown.failed(self._clock.mono())
+        cooldown.failed(self._clock.monotonic())
         log.warning(
             "token refresh failed",
             tenant_id=record.tenant_id,
@@ -168,7 +168,7 @@ class Refresher:
         rotated = response.refresh_token.get_secret_value() if response.refresh_token else None
         if rotated is None and not self.ring.is_current(record.key_id):
             rotated = open_token(record, self.ring)
-        now = self._clock.wall()
+        now = self._clock.now()
         await self._save(
             changed(record, ring=self.ring, refresh_token=rotated, last_refreshed_at=now)
         )

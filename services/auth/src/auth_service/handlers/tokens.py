@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from auth_service.adapters.ports import TokenResponse, TokenStore
-from auth_service.clock import Clock
 from auth_service.domain.errors import TokenUnavailable
-from auth_service.domain.single_flight import SingleFlight
 from auth_service.domain.tokens import AccessGrant, CachePolicy, Decision
 from auth_service.handlers.refresh import Refresher
 from auth_service.metrics import AuthMetrics
@@ -24,6 +22,8 @@ from chat_contracts.auth import (
     TokenGrantedReply,
     TokenRequest,
 )
+from chat_runtime.clock import Clock
+from chat_runtime.single_flight import SingleFlight
 
 
 class TokenService:
@@ -80,7 +80,7 @@ class TokenService:
     ) -> AccessGrant:
         """The tenant's access token: cached, or refreshed once for all who wait."""
         record = self._connected(tenant_id)
-        now = self._clock.mono()
+        now = self._clock.monotonic()
         cached = self._cached(tenant_id, record)
         decision = self._policy.decide(
             cached, now=now, force=force, rejected_fingerprint=rejected_fingerprint
@@ -146,5 +146,5 @@ class TokenService:
             org_id=response.org_id,
             user_id=response.user_id,
             issued_at=response.issued_at,
-            obtained_at=self._clock.mono(),
+            obtained_at=self._clock.monotonic(),
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from itertools import chain
@@ -13,9 +12,10 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 
-from crm_sync.inbound import InRecord
+from chat_runtime.logging import get_logger
+from crm_sync.domain.inbound import InRecord
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 # A rebalance waits at most this long for the batch in hand (below max.poll.interval.ms).
 REVOKE_WAIT_S: Final = 240.0
 # A poll waits for more records at most this long, whatever a tenant's settings say.

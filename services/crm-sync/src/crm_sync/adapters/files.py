@@ -7,12 +7,13 @@ crm-sync reach into its own network or fill its memory.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 import httpx
 
-log = logging.getLogger(__name__)
+from chat_runtime.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class HttpFileFetcher:
@@ -44,17 +45,17 @@ class HttpFileFetcher:
         try:
             async with self._client.stream("GET", url) as response:
                 if response.status_code != 200:
-                    log.warning("attachment not fetched: HTTP %s", response.status_code)
+                    log.warning("attachment not fetched", status=response.status_code)
                     return None
                 data = bytearray()
                 async for chunk in response.aiter_bytes():
                     data += chunk
                     if len(data) > self.max_bytes:
-                        log.warning("attachment skipped: larger than %s bytes", self.max_bytes)
+                        log.warning("attachment skipped: too large", max_bytes=self.max_bytes)
                         return None
                 return bytes(data)
         except httpx.HTTPError as exc:
-            log.warning("attachment not fetched: %s", type(exc).__name__)
+            log.warning("attachment not fetched", error=type(exc).__name__)
             return None
 
     async def close(self) -> None:

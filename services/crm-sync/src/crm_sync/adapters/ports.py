@@ -4,12 +4,16 @@ each in this package, an in-memory fake each in the unit tests."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Protocol
 
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason
+
+# The records a publisher takes, the runtime's, re-exported as this port's vocabulary.
+from chat_runtime.kafka import JSON_HEADERS as JSON_HEADERS
+from chat_runtime.kafka import OutRecord as OutRecord
+from chat_runtime.kafka import PublishError as PublishError
 from crm_sync.domain.salesforce import (
     ApiUsage,
     CallStats,
@@ -20,8 +24,6 @@ from crm_sync.domain.salesforce import (
     WriteStep,
 )
 from crm_sync.domain.schema import ObjectSchema
-
-JSON_HEADERS: Final = (("content-type", b"application/json"),)
 
 
 class SalesforceUnavailable(Exception):
@@ -75,20 +77,6 @@ class SalesforcePort(Protocol):
     def usage(self, tenant_id: str) -> ApiUsage | None:
         """The org's API usage as last reported (`Sforce-Limit-Info`)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class OutRecord:
-    """One record to produce."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = JSON_HEADERS
-
-
-class PublishError(Exception):
-    """Kafka did not confirm the records: nothing may be committed."""
 
 
 class Publisher(Protocol):

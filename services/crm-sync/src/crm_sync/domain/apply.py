@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from crm_sync.domain.chat_records import file_record
 from crm_sync.domain.errors import Action, classify, dead_letter_reason, too_long_limits
 from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, NEW_PERSONS, UPDATES, RoundPlan
-from crm_sync.domain.records import file_record
 from crm_sync.domain.salesforce import (
     NewRecord,
     RecordError,

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crm_sync.domain import policy
+from crm_sync.domain.chat_records import activity_record, dedupe_key, person_record
 from crm_sync.domain.matching import PersonMatch, by_email, by_phone, select_person
 from crm_sync.domain.owner import resolve
-from crm_sync.domain.records import activity_record, dedupe_key, person_record
 from crm_sync.domain.salesforce import (
     FieldValue,
     InQuery,

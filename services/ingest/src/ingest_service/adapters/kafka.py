@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from chat_contracts.topics import LARGE_MESSAGE_BYTES
+from chat_runtime.kafka import KafkaKit, ManagedProducer
 from ingest_service.adapters.ports import OutRecord, PublishError
 
 # The chat topics' `max.message.bytes`: a 1 MiB webhook body, its conversation and its
@@ -59,47 +60,24 @@ def partition_for(key: bytes | None, all_partitions: list[int], available: list[
     return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]
 
 
-class KafkaPublisher:
-    """`Publisher` over aiokafka. `start()` may be called again after `stop()`."""
+class KafkaPublisher(ManagedProducer):
+    """`Publisher` over one producer (the runtime's kit builds it); `start()` may be
+    called again after `stop()`."""
 
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        *,
-        client_id: str,
-        linger_ms: int,
-        client_options: Mapping[str, Any] | None = None,
-    ) -> None:
-        self._options: dict[str, Any] = {
-            **(client_options or {}),  # connection security (SASL, TLS)
-            "bootstrap_servers": [s.strip() for s in bootstrap_servers.split(",") if s.strip()],
-            "client_id": client_id,
-            "acks": "all",
-            "enable_idempotence": True,
-            "linger_ms": linger_ms,
-            "max_batch_size": MAX_BATCH_BYTES,
-            "max_request_size": MAX_REQUEST_BYTES,
-            "partitioner": partition_for,
-        }
-        self._producer: AIOKafkaProducer | None = None
+    def __init__(self, kit: KafkaKit, *, linger_ms: int) -> None:
+        super().__init__(
+            kit,
+            "producer",
+            linger_ms=linger_ms,
+            max_batch_size=MAX_BATCH_BYTES,
+            max_request_size=MAX_REQUEST_BYTES,
+            partitioner=partition_for,
+        )
 
-    @property
-    def started(self) -> bool:
-        """True between a successful `start()` and `stop()`."""
-        return self._producer is not None
-
-    async def start(self) -> None:
-        """Connect (raises when Kafka cannot be reached)."""
-        if self._producer is None:
-            producer = AIOKafkaProducer(**self._options)
-            await producer.start()
-            self._producer = producer
-
-    async def stop(self) -> None:
-        """Flush what is pending and disconnect."""
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
+    def _running(self) -> AIOKafkaProducer:
+        if not self.started:
+            raise PublishError("the producer is not connected")
+        return self.producer
 
     async def publish(self, record: OutRecord, timeout_s: float) -> None:
         """Wait for Kafka to store `record`, at most `timeout_s`; PublishError otherwise.
@@ -107,9 +85,7 @@ class KafkaPublisher:
         After a timeout the record may still be stored later; the caller reports failure
         anyway and the sender's retry is deduplicated downstream (at-least-once).
         """
-        producer = self._producer
-        if producer is None:
-            raise PublishError("the producer is not connected")
+        producer = self._running()
         try:
             async with asyncio.timeout(timeout_s):
                 delivery = await producer.send(
@@ -130,9 +106,7 @@ class KafkaPublisher:
         round per record, a third of the producer's CPU per record. Each batch is closed
         and queued at once, so it does not linger.
         """
-        producer = self._producer
-        if producer is None:
-            raise PublishError("the producer is not connected")
+        producer = self._running()
         try:
             deliveries = await _send_in_batches(producer, records)
         except Exception as exc:  # see publish()

@@ -4,22 +4,12 @@ each in this package and an in-memory fake in the unit tests."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Final, NamedTuple, Protocol
+from typing import Protocol
 
-JSON_HEADERS: Final = (("content-type", b"application/json"),)
-
-
-class OutRecord(NamedTuple):
-    """One record to produce (a tuple: thousands are made per batch)."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = JSON_HEADERS
-
-
-class PublishError(Exception):
-    """Kafka did not confirm the record(s): nothing may be acknowledged."""
+# The records a publisher takes, the runtime's, re-exported as this port's vocabulary.
+from chat_runtime.kafka import JSON_HEADERS as JSON_HEADERS
+from chat_runtime.kafka import OutRecord as OutRecord
+from chat_runtime.kafka import PublishError as PublishError
 
 
 class Publisher(Protocol):

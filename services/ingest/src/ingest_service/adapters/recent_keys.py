@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from chat_runtime.kafka import KafkaKit
 from ingest_service.adapters.ports import PartitionKey
 
 _POLL_MS = 500
@@ -20,16 +20,8 @@ REBUILD_LIMIT_S = 60.0
 class KafkaRecentKeys:
     """`RecentKeys` over a group-less aiokafka consumer, created on first use."""
 
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        *,
-        client_id: str,
-        client_options: Mapping[str, Any] | None = None,
-    ) -> None:
-        self._bootstrap = [s.strip() for s in bootstrap_servers.split(",") if s.strip()]
-        self._client_id = client_id
-        self._client_options = dict(client_options or {})  # connection security
+    def __init__(self, kit: KafkaKit) -> None:
+        self._kit = kit
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
 
@@ -65,14 +57,7 @@ class KafkaRecentKeys:
 
     async def _connected(self) -> AIOKafkaConsumer:
         if self._consumer is None:
-            consumer = AIOKafkaConsumer(
-                **self._client_options,
-                bootstrap_servers=self._bootstrap,
-                client_id=f"{self._client_id}-dedupe",
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            )
+            consumer = self._kit.consumer("dedupe")
             await consumer.start()
             self._consumer = consumer
         return self._consumer

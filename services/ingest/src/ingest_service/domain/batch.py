@@ -14,11 +14,11 @@ from pydantic import ValidationError
 
 from chat_contracts.dlq import DeadLetterReason
 from chat_contracts.keys import raw_event_key
+from ingest_service.domain.consumed import RawRecord
 from ingest_service.domain.dead_letters import MAX_RECORD_BYTES, Rejected, dead_letter, read_raw
 from ingest_service.domain.dedupe import DedupeMemory
 from ingest_service.domain.errors import describe_errors
 from ingest_service.domain.normalise import normalise
-from ingest_service.domain.records import RawRecord
 
 PartitionKey = tuple[str, int]
 

@@ -17,8 +17,8 @@ from chat_contracts.chat_raw import RawChatEvent
 from chat_contracts.dlq import DeadLetter, DeadLetterReason, redact_headers
 from chat_contracts.keys import tenant_key, tenant_of_key
 from chat_contracts.topics import LARGE_MESSAGE_BYTES
+from ingest_service.domain.consumed import RawRecord
 from ingest_service.domain.errors import describe_errors, error_types
-from ingest_service.domain.records import RawRecord
 
 SERVICE: Final = "ingest"
 MAX_RECORD_BYTES: Final = LARGE_MESSAGE_BYTES - 64 * 1024  # headroom for headers, batch

@@ -21,7 +21,7 @@ from faststream.message import StreamMessage
 
 from chat_runtime.app import subscriber
 from ingest_service.config import Settings
-from ingest_service.handlers import NormaliseBatch
+from ingest_service.handlers.events import NormaliseBatch
 
 # After a batch failed (Kafka refused its output, or the dedupe read-back failed), wait
 # before it is delivered again, so an outage is not a busy loop of retries and errors.

@@ -8,21 +8,21 @@ and request objects would cost more than the rest of the request.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from faststream.asgi.types import Receive, Scope, Send
 
-from ingest_service.handlers import WebhookRequest, WebhookResponse
+from chat_runtime.logging import get_logger
+from ingest_service.handlers.events import WebhookRequest, WebhookResponse
 from ingest_service.metrics import IngestMetrics
 
 WEBHOOK_PATH: Final = "/webhooks/comm100"
 TIMESTAMP_HEADER: Final = b"x-webhook-timestamp"
 SIGNATURE_HEADER: Final = b"x-webhook-signature"
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 Handle = Callable[[WebhookRequest], Awaitable[WebhookResponse]]
 
 

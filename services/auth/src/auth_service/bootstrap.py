@@ -1,0 +1,242 @@
+"""`bootstrap()`: builds auth's object graph from its settings; `app.py` serves it.
+
+Adapters that talk to the outside (the stores and the event publisher on Kafka,
+Salesforce over HTTP, the clock) are built here unless given: the unit tests pass
+in-memory fakes and get the same use cases, wired the same way, as production.
+Start order: the producer, the token store and the settings store read to their end,
+tokens re-sealed under the active key, then (only then) the token-request consumer, so no
+request is answered "not connected" by a replica still loading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from auth_service.adapters.events import KafkaEventPublisher
+from auth_service.adapters.kafka import KafkaWriter
+from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, SettingsStore, TokenStore
+from auth_service.adapters.salesforce import HttpSalesforce
+from auth_service.adapters.token_store import KafkaTokenStore
+from auth_service.config import Settings
+from auth_service.domain.keyring import KeyRing
+from auth_service.domain.tokens import CachePolicy
+from auth_service.entrypoints.token_requests import REQUEST_TYPE, token_request_handler
+from auth_service.handlers.connect import ConnectFlow
+from auth_service.handlers.demo import bootstrap_demo
+from auth_service.handlers.keys import reseal_records
+from auth_service.handlers.permissions import PermissionChecks
+from auth_service.handlers.refresh import Refresher, RefreshPolicy
+from auth_service.handlers.settings import TenantSettingsEditor
+from auth_service.handlers.status import StatusQuery
+from auth_service.handlers.tokens import TokenService
+from auth_service.metrics import AuthMetrics, build_auth_metrics
+from chat_runtime.clock import Clock
+from chat_runtime.metrics import new_registry
+from chat_runtime.request_reply.consumer import RequestConsumer
+from chat_runtime.request_reply.responder import ResponderOptions
+from chat_runtime.tenant_settings import TenantSettingsTable
+
+Hook = Callable[[], Awaitable[None]]
+Check = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class AuthService:
+    """auth's use cases, the adapters they run on, and the hooks that start and stop them."""
+
+    settings: Settings
+    registry: CollectorRegistry
+    metrics: AuthMetrics
+    clock: Clock
+    ring: KeyRing
+    store: TokenStore
+    settings_store: SettingsStore
+    events: EventPublisher
+    salesforce: SalesforceOAuth
+    refresher: Refresher
+    tokens: TokenService
+    permissions: PermissionChecks
+    connect: ConnectFlow
+    status: StatusQuery
+    settings_editor: TenantSettingsEditor
+    requests: RequestConsumer | None = None
+    readiness: dict[str, Check] = field(default_factory=dict)
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    after_shutdown: list[Hook] = field(default_factory=list)
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    salesforce: SalesforceOAuth | None = None,
+    clock: Clock | None = None,
+    store: TokenStore | None = None,
+    settings_store: SettingsStore | None = None,
+    events: EventPublisher | None = None,
+    registry: CollectorRegistry | None = None,
+) -> AuthService:
+    """auth for `settings`; the Kafka side (stores, events, the token-request consumer)
+    is built only for the adapters not given."""
+    clock = clock or Clock()
+    registry = registry if registry is not None else new_registry()
+    metrics = build_auth_metrics(registry)
+    ring = settings.key_ring()
+    kit = settings.kafka()
+    writer = KafkaWriter(kit)
+    hooks = _Hooks()
+    own_store = (
+        KafkaTokenStore(kit, settings.refresh_tokens_topic, writer) if store is None else None
+    )
+    own_settings = (
+        TenantSettingsTable(kit, topic=settings.settings_topic, writer=writer)
+        if settings_store is None
+        else None
+    )
+    store = store or own_store
+    settings_store = settings_store or own_settings
+    assert store is not None
+    assert settings_store is not None
+    events = events or KafkaEventPublisher(writer, settings.connections_topic)
+    own_sf = None
+    if salesforce is None:
+        salesforce = own_sf = HttpSalesforce(
+            settings,
+            calls=metrics.suite.salesforce_calls,
+            api_remaining=metrics.suite.salesforce_api_remaining,
+            api_limit=metrics.suite.salesforce_api_limit,
+        )
+    refresher = Refresher(
+        store=store,
+        salesforce=salesforce,
+        events=events,
+        ring=ring,
+        metrics=metrics,
+        policy=RefreshPolicy(
+            attempts=settings.refresh_attempts,
+            backoff_s=settings.refresh_backoff_s,
+            backoff_max_s=settings.refresh_backoff_max_s,
+            cooldown_s=settings.failure_cooldown_s,
+            cooldown_max_s=settings.failure_cooldown_max_s,
+        ),
+        clock=clock,
+    )
+    tokens = TokenService(
+        store=store,
+        refresher=refresher,
+        metrics=metrics,
+        cache_policy=CachePolicy(
+            max_age_s=settings.access_token_max_age_s,
+            force_min_interval_s=settings.force_refresh_min_interval_s,
+        ),
+        clock=clock,
+    )
+    permissions = PermissionChecks(tokens=tokens, salesforce=salesforce, store=store, events=events)
+    connect = ConnectFlow(
+        ring=ring,
+        salesforce=salesforce,
+        store=store,
+        events=events,
+        tokens=tokens,
+        permissions=permissions,
+        metrics=metrics,
+        clock=clock,
+        state_ttl_s=settings.state_ttl_s,
+    )
+    service = AuthService(
+        settings=settings,
+        registry=registry,
+        metrics=metrics,
+        clock=clock,
+        ring=ring,
+        store=store,
+        settings_store=settings_store,
+        events=events,
+        salesforce=salesforce,
+        refresher=refresher,
+        tokens=tokens,
+        permissions=permissions,
+        connect=connect,
+        status=StatusQuery(store=store, permissions=permissions),
+        settings_editor=TenantSettingsEditor(
+            store=settings_store, tokens=tokens, salesforce=salesforce
+        ),
+    )
+    if own_store is not None and own_settings is not None:
+        _run_on_kafka(service, writer, own_store, own_settings, hooks)
+    if own_sf is not None:
+        hooks.after_shutdown.append(own_sf.aclose)
+    service.on_startup, service.on_shutdown = hooks.on_startup, hooks.on_shutdown
+    service.after_shutdown = hooks.after_shutdown
+    return service
+
+
+@dataclass
+class _Hooks:
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    after_shutdown: list[Hook] = field(default_factory=list)
+
+
+def _run_on_kafka(
+    service: AuthService,
+    writer: KafkaWriter,
+    store: KafkaTokenStore,
+    settings_store: TenantSettingsTable,
+    hooks: _Hooks,
+) -> None:
+    settings = service.settings
+    options = ResponderOptions(
+        topic=settings.token_requests_topic,
+        group_id=settings.group_id,
+        default_deadline_s=settings.default_request_timeout_s,
+        max_in_flight=settings.max_in_flight,
+    )
+    requests = RequestConsumer(
+        settings.kafka(),
+        options,
+        REQUEST_TYPE,
+        token_request_handler(service.tokens),
+        service.metrics.suite.responder,
+        clock=service.clock,
+    )
+    service.requests = requests
+    service.readiness = {
+        "token_store": store.is_loaded,
+        "settings_store": settings_store.is_loaded,
+        "requests": requests.ready,
+    }
+    background: list[asyncio.Task[bool]] = []
+
+    async def start() -> None:
+        await writer.start()
+        await store.start(settings.store_load_timeout_s)
+        await settings_store.start(settings.store_load_timeout_s)
+        await reseal_records(store, service.ring)
+        if settings.demo is not None:
+            demo = bootstrap_demo(
+                settings.demo, store=store, salesforce=service.salesforce, connect=service.connect
+            )
+            background.append(asyncio.create_task(demo))
+        await requests.start()
+
+    async def finish_in_flight() -> None:
+        await requests.stop(settings.shutdown_timeout_s)
+
+    async def stop() -> None:
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await settings_store.stop()
+        await store.stop()
+        await writer.stop()
+
+    hooks.on_startup.append(start)
+    hooks.on_shutdown.append(finish_in_flight)
+    hooks.after_shutdown.insert(0, stop)

@@ -1,0 +1,1 @@
+"""bot-actions' use cases: `actions.BotActions`, one handler per bot action."""

@@ -1,0 +1,148 @@
+"""`bootstrap()`: builds crm-sync's object graph from its settings; `app.py` serves it.
+
+Start order: the producer, the settings table read to its end, the token client (its
+reply topic), then the manual-create responder; the broker's batch subscribers start after
+these hooks. Stop order: the responder finishes its requests in flight, then (after the
+broker, so the last batch's results are published first) the token client, the settings
+table, the producer and the HTTP clients close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+
+from chat_runtime.clock import Clock
+from chat_runtime.health import ReadinessCheck
+from chat_runtime.metrics import build_metrics, new_registry
+from chat_runtime.request_reply import LazyRequestReplyClient, RequestReplyClient
+from chat_runtime.request_reply.consumer import RequestConsumer
+from chat_runtime.tenant_settings import TenantSettingsTable
+from chat_salesforce.gateway import GatewayOptions, SalesforceGateway
+from chat_salesforce.http import HttpOptions
+from chat_salesforce.tokens import AuthTokenSource
+from crm_sync.adapters.files import HttpFileFetcher
+from crm_sync.adapters.kafka import KafkaPublisher
+from crm_sync.adapters.salesforce import GatewaySalesforce
+from crm_sync.config import Settings
+from crm_sync.domain.retry import RetryPolicy
+from crm_sync.domain.tenant_state import TenantCaches
+from crm_sync.entrypoints.commands import REQUEST_TYPE, command_options
+from crm_sync.handlers.create_record import CreateRecord
+from crm_sync.handlers.engine import EngineOptions, SyncEngine
+from crm_sync.handlers.outputs import Outputs, OutTopics
+from crm_sync.handlers.sync import ForwardDueRetries, SyncConversations
+from crm_sync.metrics import build_sync_metrics
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class CrmSyncService:
+    """crm-sync's use cases and the hooks that start and stop what they run on."""
+
+    settings: Settings
+    registry: CollectorRegistry
+    sync: SyncConversations
+    forward: ForwardDueRetries
+    commands: RequestConsumer
+    readiness: dict[str, ReadinessCheck]
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    after_shutdown: list[Hook] = field(default_factory=list)
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """The retry numbers of the settings."""
+    return RetryPolicy(
+        round_backoff_s=settings.round_backoff_s,
+        round_backoff_max_s=settings.round_backoff_max_s,
+        park_backoff_s=settings.park_backoff_s,
+        park_backoff_max_s=settings.park_backoff_max_s,
+        budget_backoff_s=settings.budget_backoff_s,
+        max_age_s=settings.retry_max_age_s,
+    )
+
+
+def bootstrap(settings: Settings) -> CrmSyncService:
+    """crm-sync for `settings`."""
+    registry = new_registry()
+    base = build_metrics(registry)
+    metrics = build_sync_metrics(registry, base)
+    kit = settings.kafka()
+    clock = Clock()
+    publisher = KafkaPublisher(kit)
+    store = TenantSettingsTable(kit, topic=settings.settings_topic)
+    requests = LazyRequestReplyClient(
+        lambda: RequestReplyClient(
+            kit,
+            name=settings.service_name,
+            metrics=base.request_reply,
+            topic_options=settings.reply_topic_options(),
+        )
+    )
+    tokens = AuthTokenSource(
+        requests, topic=settings.token_topic, timeout_s=settings.token_timeout_s
+    )
+    http = HttpOptions(
+        ca_file=settings.sf_ca_file,
+        timeout_s=settings.sf_timeout_s,
+        connections=settings.sf_connections,
+    )
+    options = GatewayOptions(
+        api_version=settings.sf_api_version, per_tenant=settings.sf_per_tenant, http=http
+    )
+    gateway = SalesforceGateway(tokens, options, metrics=base)
+    port = GatewaySalesforce(gateway, tokens, settings.sf_api_version)
+    caches = TenantCaches(
+        clock.monotonic,
+        describe_ttl_s=settings.describe_ttl_s,
+        owner_ttl_s=settings.owner_cache_ttl_s,
+    )
+    policy = retry_policy(settings)
+    fetcher = HttpFileFetcher(
+        max_bytes=settings.attachment_max_bytes,
+        timeout_s=settings.attachment_timeout_s,
+        schemes=settings.attachment_schemes,
+        hosts=settings.attachment_hosts,
+    )
+    engine_options = EngineOptions(
+        chat_id_field=settings.chat_id_field, max_rounds=settings.max_rounds, retry=policy
+    )
+    engine = SyncEngine(port, caches, clock, engine_options, fetcher=fetcher)
+    topics = OutTopics(
+        results=settings.results_topic,
+        retry=settings.retry_topic,
+        dlq=settings.dlq_topic,
+        conversations=settings.conversations_topic,
+    )
+    outputs = Outputs(topics, metrics, policy, clock)
+    sync = SyncConversations(
+        engine, store, publisher, outputs, clock, tenant_deadline_s=settings.tenant_deadline_s
+    )
+    forward = ForwardDueRetries(
+        publisher, outputs, topics, clock, metrics, wait_cap_s=settings.retry_wait_cap_s
+    )
+    create = CreateRecord(port, store, caches, chat_id_field=settings.chat_id_field)
+    commands = RequestConsumer(kit, command_options(settings), REQUEST_TYPE, create, base.responder)
+
+    async def finish_commands() -> None:
+        await commands.stop(settings.shutdown_timeout_s)
+
+    async def close_http() -> None:
+        await fetcher.close()
+        await gateway.aclose()
+
+    return CrmSyncService(
+        settings=settings,
+        registry=registry,
+        sync=sync,
+        forward=forward,
+        commands=commands,
+        readiness={"tenant_settings": store.is_loaded, "commands": commands.ready},
+        on_startup=[publisher.start, store.start, requests.start, commands.start],
+        on_shutdown=[finish_commands],
+        after_shutdown=[requests.stop, store.stop, publisher.stop, close_http],
+    )

@@ -1,0 +1,215 @@
+"""One tenant's batch of chats, written to Salesforce in rounds of two calls each.
+
+A round reads (one Composite call: persons by email, activities by chat id, Users by
+agent email) and writes (one Composite call: new persons, updates, activities, files).
+What a round leaves undone (lock contention, a duplicate to link, a field to cut) is
+planned again from fresh reads after a backoff, so nothing is created twice. What cannot
+be done now is parked; what can never be done is given up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from chat_contracts.settings import TenantSettings
+from chat_contracts.sync import RetryReason, SyncError
+from crm_sync.adapters.ports import (
+    CallRejected,
+    Clock,
+    FileFetcher,
+    SalesforcePort,
+    SalesforceUnavailable,
+    TenantUnavailable,
+)
+from crm_sync.domain import owner
+from crm_sync.domain.apply import add_files, apply_results
+from crm_sync.domain.outcome import Parking, TenantOutcome, park_leftovers
+from crm_sync.domain.plan import USERS, RoundPlan, plan_round, read_queries
+from crm_sync.domain.retry import RetryPolicy, budget_wait
+from crm_sync.domain.schema import OrgSchema
+from crm_sync.domain.tenant_state import TenantCaches
+from crm_sync.domain.work import ChatWork, PendingFile, TenantContext, collapse, follow
+
+OBJECTS = {
+    "sales": ("Lead", "Contact", "Task", "ContentVersion"),
+    "support": ("Contact", "Case", "ContentVersion"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """How hard the engine tries (from the settings)."""
+
+    chat_id_field: str = "Chat_Id__c"
+    max_rounds: int = 5
+    max_file_bytes: int = 20 * 1024 * 1024
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class SyncEngine:
+    """Writes tenants' batches through a `SalesforcePort`."""
+
+    def __init__(
+        self,
+        port: SalesforcePort,
+        caches: TenantCaches,
+        clock: Clock,
+        options: EngineOptions,
+        *,
+        fetcher: FileFetcher | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.port, self.caches, self.clock, self.options = port, caches, clock, options
+        self.fetcher, self.jitter = fetcher, jitter
+
+    async def run(
+        self, tenant_id: str, settings: TenantSettings, works: Sequence[ChatWork]
+    ) -> TenantOutcome:
+        """Write the chats; every one ends done or in `outcome.parked`. A chat that comes
+        twice in the batch is written once; its repeat ends as the original does."""
+        originals, repeats = collapse(list(works))
+        outcome = await self._run(tenant_id, settings, originals)
+        parked = {id(p.work): p for p in outcome.parked}
+        for repeat, original in repeats:
+            follow(repeat, original)
+            if (parking := parked.get(id(original))) is not None:
+                outcome.parked.append(
+                    Parking(repeat, parking.reason, parking.error, parking.delay_s)
+                )
+        outcome.works = works
+        return outcome
+
+    async def _run(
+        self, tenant_id: str, settings: TenantSettings, works: Sequence[ChatWork]
+    ) -> TenantOutcome:
+        outcome = TenantOutcome(works)
+        if (held := self._held(tenant_id, settings)) is not None:
+            reason, message, delay = held
+            outcome.parked = [
+                Parking(w, reason, SyncError(code=reason.value, message=message), delay)
+                for w in works
+            ]
+            return outcome
+        try:
+            await self._rounds(tenant_id, settings, works, outcome)
+        except TenantUnavailable as exc:
+            delay = self.options.retry.park_delay(exc.reason, 1, self.jitter)
+            self.caches.park(tenant_id, exc.reason, exc.message, delay)
+            error = SyncError(code=exc.reason.value, message=exc.message)
+            outcome.parked = [Parking(w, exc.reason, error, delay) for w in works if not w.done]
+            return outcome
+        finally:
+            self._note_budget(tenant_id, settings)
+        park_leftovers(outcome)
+        return outcome
+
+    def _held(
+        self, tenant_id: str, settings: TenantSettings
+    ) -> tuple[RetryReason, str, float] | None:
+        now = self.clock.monotonic()
+        park = self.caches.parked(tenant_id)
+        if park is not None:
+            return park.reason, park.message, park.until - now
+        usage = self.port.usage(tenant_id)
+        wait = budget_wait(
+            usage,
+            settings.api_budget_share,
+            self.caches.over_budget_at.get(tenant_id),
+            now,
+            self.options.retry.budget_backoff_s,
+        )
+        if wait > 0 and usage is not None:
+            share = f"{usage.used}/{usage.limit} API calls used"
+            return RetryReason.API_BUDGET, f"over the budget share ({share})", wait
+        return None
+
+    def _note_budget(self, tenant_id: str, settings: TenantSettings) -> None:
+        usage = self.port.usage(tenant_id)
+        if usage is not None and usage.share_used >= settings.api_budget_share:
+            self.caches.over_budget_at[tenant_id] = self.clock.monotonic()
+        else:
+            self.caches.over_budget_at.pop(tenant_id, None)
+
+    async def _rounds(
+        self,
+        tenant_id: str,
+        settings: TenantSettings,
+        works: Sequence[ChatWork],
+        outcome: TenantOutcome,
+    ) -> None:
+        connection = await self.port.connection(tenant_id)
+        for round_no in range(1, self.options.max_rounds + 1):
+            pending = [w for w in works if not w.done]
+            if not pending:
+                return
+            if round_no > 1:
+                await self.clock.sleep(self.options.retry.round_pause(round_no, self.jitter))
+            try:
+                schema = await self._schema(tenant_id, settings, outcome)
+                ctx = TenantContext(
+                    settings, schema, connection.user_id, {}, self.options.chat_id_field
+                )
+                await self._round(tenant_id, pending, ctx, outcome)
+            except SalesforceUnavailable as exc:
+                outcome.last_error = SyncError(
+                    code="salesforce_unavailable", message=str(exc)[:500]
+                )
+            except CallRejected as exc:  # describe is stale, or a mapped field went away
+                self.caches.schemas.drop((tenant_id, settings.mode))
+                outcome.last_error = SyncError(
+                    code="salesforce_rejected",
+                    message=exc.message,
+                    salesforce_error_code=exc.code,
+                    fields=exc.fields,
+                )
+
+    async def _schema(
+        self, tenant_id: str, settings: TenantSettings, outcome: TenantOutcome
+    ) -> OrgSchema:
+        key = (tenant_id, settings.mode)
+        schema = self.caches.schemas.get(key)
+        if schema is None:
+            objects, stats = await self.port.describe(tenant_id, OBJECTS[settings.mode])
+            outcome.count(stats)
+            schema = OrgSchema({k.lower(): v for k, v in objects.items()})
+            self.caches.schemas.put(key, schema)
+        return schema
+
+    async def _round(
+        self, tenant_id: str, pending: list[ChatWork], ctx: TenantContext, outcome: TenantOutcome
+    ) -> None:
+        conversations = [w.conversation for w in pending]
+        agents = sorted({e for c in conversations if (e := owner.agent_email(c))})
+        ctx.users.update(self.caches.users_of(tenant_id, agents))
+        asked = owner.emails_to_look_up(conversations, ctx.settings, ctx.users)
+        reads, stats = await self.port.read(tenant_id, read_queries(pending, ctx, asked))
+        outcome.count(stats)
+        for email, user_id in owner.users_by_email(reads.get(USERS), asked).items():
+            self.caches.users.put((tenant_id, email), user_id or "")
+            ctx.users[email] = user_id or ""
+        plan = plan_round(pending, reads, ctx)
+        await self._load_files(plan)
+        add_files(plan, pending, ctx, self.options.max_file_bytes)
+        if plan.steps:
+            results_by_step, stats = await self.port.write(tenant_id, plan.steps)
+            outcome.count(stats)
+            apply_results(plan, results_by_step, ctx)
+
+    async def _load_files(self, plan: RoundPlan) -> None:
+        loading = [w for chats in plan.activities.values() for w in chats if not w.files_loaded]
+        fetcher = self.fetcher
+        if fetcher is not None:
+
+            async def one(work: ChatWork, name: str, url: str) -> None:
+                data = await fetcher.fetch(url)
+                if data is not None:
+                    work.files.append(PendingFile(name.rsplit(".", 1)[0] or name, name, data))
+
+            await asyncio.gather(
+                *(one(w, a.name, a.url) for w in loading for a in w.conversation.attachments)
+            )
+        for work in loading:
+            work.files_loaded = True

@@ -1,0 +1,124 @@
+"""The records a handled chat produces: its result, and a dead letter or a retry; keyed as
+the registry says, counted in the metrics by tenant and outcome."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chat_contracts.dlq import DeadLetter, DeadLetterReason
+from chat_contracts.keys import key_for_result, key_for_retry, tenant_key
+from chat_contracts.settings import Mode
+from chat_contracts.sync import RetryReason, SyncResult
+from crm_sync.adapters.ports import Clock, OutRecord
+from crm_sync.domain import results
+from crm_sync.domain.outcome import Parking, TenantOutcome
+from crm_sync.domain.retry import RetryPolicy
+from crm_sync.domain.work import ChatWork, Failure
+from crm_sync.metrics import SyncMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class OutTopics:
+    """Where crm-sync writes."""
+
+    results: str
+    retry: str
+    dlq: str
+    conversations: str
+
+
+class Outputs:
+    """Turns handled chats into the records to publish."""
+
+    def __init__(
+        self,
+        topics: OutTopics,
+        metrics: SyncMetrics,
+        policy: RetryPolicy,
+        clock: Clock,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.topics, self.metrics, self.policy = topics, metrics, policy
+        self.clock, self.jitter = clock, jitter
+
+    def of(self, outcome: TenantOutcome, mode: Mode) -> list[OutRecord]:
+        """Result, dead letter or retry of every chat of a tenant's batch."""
+        works = outcome.works
+        tenant = works[0].conversation.tenant_id if works else ""
+        share = outcome.calls / max(1, len(works))
+        self.metrics.api_calls.labels(tenant).inc(outcome.calls)
+        self.metrics.batch_size.observe(len(works))
+        parked = {id(p.work): p for p in outcome.parked}
+        out: list[OutRecord] = []
+        now = self.clock.now()
+        for work in works:
+            parking = parked.get(id(work))
+            first_failed = work.source.first_failed_at or now
+            if parking is not None and self.policy.given_up(first_failed, now):
+                results.exhausted(work, parking.error)
+                parking = None
+            if parking is None:
+                out += self._finished(work, mode, share, len(works))
+                continue
+            delay = self._delay(parking, work.source.attempt)
+            not_before = now + timedelta(seconds=delay)
+            retry = results.retry(work, parking.reason, parking.error, now, not_before)
+            value = retry.model_dump_json().encode()
+            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value))
+            result = results.result(
+                work, mode, api_calls=share, batch_size=len(works), error=parking.error, parked=True
+            )
+            out.append(self._result(result))
+        return out
+
+    def _delay(self, parking: Parking, attempt: int) -> float:
+        if parking.reason is RetryReason.API_BUDGET and parking.delay_s > 0:
+            # Held by the budget brake: every chat of the tenant comes back when its next
+            # window opens, together, to be written in one batch.
+            return parking.delay_s
+        return max(parking.delay_s, self.policy.park_delay(parking.reason, attempt, self.jitter))
+
+    def _finished(self, work: ChatWork, mode: Mode, share: float, size: int) -> list[OutRecord]:
+        out = [self._result(results.result(work, mode, api_calls=share, batch_size=size))]
+        if work.failure is not None:
+            out.append(self._dead(results.dead_letter(work)))
+        return out
+
+    def skipped(self, works: Iterable[ChatWork], mode: Mode) -> list[OutRecord]:
+        """Chats of a tenant with automatic sync off: reported, not written."""
+        return [
+            self._result(results.result(w, mode, api_calls=0, batch_size=1), "skipped")
+            for w in works
+        ]
+
+    def removed(self, works: Sequence[ChatWork], mode: Mode) -> list[OutRecord]:
+        """Chats of a tenant whose settings were deleted: dead-lettered (replayable)."""
+        out: list[OutRecord] = []
+        for work in works:
+            work.failure = Failure(
+                code="tenant_removed",
+                message="the tenant's settings were deleted; crm-sync no longer syncs it",
+                dlq_reason=DeadLetterReason.UNKNOWN_TENANT,
+            )
+            out += self._finished(work, mode, 0.0, len(works))
+        return out
+
+    def dead_letters(self, dead: Iterable[DeadLetter]) -> list[OutRecord]:
+        """Records that were not valid messages."""
+        return [self._dead(d) for d in dead]
+
+    def _result(self, result: SyncResult, outcome: str | None = None) -> OutRecord:
+        label = outcome or ("deduped" if result.deduped else result.status)
+        self.metrics.chats.labels(result.tenant_id, label).inc()
+        return OutRecord(
+            self.topics.results, key_for_result(result), result.model_dump_json().encode()
+        )
+
+    def _dead(self, letter: DeadLetter) -> OutRecord:
+        self.metrics.base.dead_lettered.labels(letter.source_topic or "", letter.reason.value).inc()
+        return OutRecord(
+            self.topics.dlq, tenant_key(letter.tenant_id), letter.model_dump_json().encode()
+        )

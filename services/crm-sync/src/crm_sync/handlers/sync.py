@@ -1,0 +1,150 @@
+"""crm-sync's use cases: write a poll of conversations, bring parked chats back when due.
+
+Each is called with plain records by a thin Kafka entrypoint and returns once every record
+it produces is stored, so the entrypoint may commit; when a publish fails it raises and
+nothing is committed (the poll comes again and is deduplicated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+
+from chat_contracts.keys import key_for_conversation, tenant_of_key
+from chat_contracts.settings import TenantSettings
+from chat_contracts.sync import RetryReason, SyncError, SyncRetry
+from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord, Publisher, SettingsStore
+from crm_sync.domain.inbound import (
+    ATTEMPT_HEADER,
+    FIRST_FAILED_HEADER,
+    InRecord,
+    decode_chats,
+    decode_retries,
+)
+from crm_sync.domain.outcome import Parking, TenantOutcome
+from crm_sync.domain.work import ChatWork
+from crm_sync.handlers.engine import SyncEngine
+from crm_sync.handlers.outputs import Outputs, OutTopics
+from crm_sync.metrics import SyncMetrics
+
+DEFAULT_LINGER_MS = int(TenantSettings.model_fields["batch_linger_ms"].default)
+
+
+class SyncConversations:
+    """A poll of `chat.conversations.v1`: per tenant, in batches, all tenants at once."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        store: SettingsStore,
+        publisher: Publisher,
+        outputs: Outputs,
+        clock: Clock,
+        *,
+        tenant_deadline_s: float,
+    ) -> None:
+        self.engine, self.store, self.publisher, self.outputs = engine, store, publisher, outputs
+        self.clock, self.deadline_s = clock, tenant_deadline_s
+
+    async def __call__(self, records: Sequence[InRecord]) -> None:
+        works, dead = decode_chats(records)
+        by_tenant: dict[str, list[ChatWork]] = defaultdict(list)
+        for work in works:
+            by_tenant[work.conversation.tenant_id].append(work)
+        async with asyncio.TaskGroup() as group:  # one tenant's trouble never waits on another's
+            group.create_task(self.publisher.publish_many(self.outputs.dead_letters(dead)))
+            for tenant_id, chats in by_tenant.items():
+                group.create_task(self.tenant(tenant_id, chats))
+
+    def linger_until(self, records: Sequence[InRecord]) -> float:
+        """Until when (epoch seconds) the poll may wait for more chats: the earliest of each
+        record's produce time plus its tenant's `batch_linger_ms`. A lone chat is then written
+        promptly, while chats arriving close together share a batch (and its API calls)."""
+        deadline = float("inf")
+        for record in records:
+            settings = self.store.get(tenant_of_key(record.key)) if record.key else None
+            linger_ms = settings.batch_linger_ms if settings is not None else DEFAULT_LINGER_MS
+            deadline = min(deadline, (record.timestamp_ms + linger_ms) / 1000)
+        return deadline if records else 0.0
+
+    async def tenant(self, tenant_id: str, works: list[ChatWork]) -> None:
+        """Write one tenant's chats of the poll and publish what became of each."""
+        settings = self.store.get(tenant_id) or TenantSettings(tenant_id=tenant_id)
+        if self.store.removed(tenant_id):
+            await self.publisher.publish_many(self.outputs.removed(works, settings.mode))
+            return
+        if not settings.auto_sync:
+            await self.publisher.publish_many(self.outputs.skipped(works, settings.mode))
+            return
+        deadline = self.clock.monotonic() + self.deadline_s
+        size = settings.batch_max_size
+        for start in range(0, len(works), size):
+            outcome = await self._run(tenant_id, settings, works[start : start + size], deadline)
+            await self.publisher.publish_many(self.outputs.of(outcome, settings.mode))
+
+    async def _run(
+        self, tenant_id: str, settings: TenantSettings, chunk: list[ChatWork], deadline: float
+    ) -> TenantOutcome:
+        try:
+            async with asyncio.timeout(max(0.0, deadline - self.clock.monotonic())):
+                return await self.engine.run(tenant_id, settings, chunk)
+        except TimeoutError:
+            # A write may still land; the parked chats are deduplicated when they return.
+            reason = RetryReason.SALESFORCE_UNAVAILABLE
+            error = SyncError(code=reason.value, message="Salesforce did not answer in time")
+            return TenantOutcome(chunk, [Parking(w, reason, error) for w in chunk if not w.done])
+
+
+class ForwardDueRetries:
+    """A poll of `crm.sync.retry.v1`: each parked chat goes back to the conversations topic
+    (same key, so it stays with its visitor's other chats) once its not-before time has
+    come. The poll is held at most `wait_cap_s`; chats not due by then are parked again."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        outputs: Outputs,
+        topics: OutTopics,
+        clock: Clock,
+        metrics: SyncMetrics,
+        *,
+        wait_cap_s: float,
+    ) -> None:
+        self.publisher, self.outputs, self.topics = publisher, outputs, topics
+        self.clock, self.metrics, self.wait_cap_s = clock, metrics, wait_cap_s
+
+    async def __call__(self, records: Sequence[InRecord]) -> None:
+        retries, dead = decode_retries(records)
+        out = self.outputs.dead_letters(dead)
+        until = self.clock.monotonic() + self.wait_cap_s
+        while retries:
+            now = self.clock.now()
+            out += [self._forward(r) for _, r in retries if r.not_before <= now]
+            retries = [(rec, r) for rec, r in retries if r.not_before > now]
+            left = until - self.clock.monotonic()
+            if not retries or left <= 0:
+                break
+            await self.publisher.publish_many(out)
+            out = []
+            soonest = min(r.not_before for _, r in retries)
+            await self.clock.sleep(min(left, (soonest - now).total_seconds()))
+        self.metrics.retries.labels("waiting").inc(len(retries))
+        out += [
+            OutRecord(self.topics.retry, rec.key or b"", rec.value or b"", rec.headers)
+            for rec, _ in retries
+        ]
+        await self.publisher.publish_many(out)
+
+    def _forward(self, retry: SyncRetry) -> OutRecord:
+        self.metrics.retries.labels("forwarded").inc()
+        conversation = retry.conversation
+        headers = (
+            *JSON_HEADERS,
+            (ATTEMPT_HEADER, str(retry.attempt + 1).encode()),
+            (FIRST_FAILED_HEADER, retry.first_failed_at.isoformat().encode()),
+        )
+        value = conversation.model_dump_json().encode()
+        return OutRecord(
+            self.topics.conversations, key_for_conversation(conversation), value, headers
+        )
