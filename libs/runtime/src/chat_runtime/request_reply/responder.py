@@ -194,9 +194,13 @@ class Responder(Generic[R]):
             )
         loop = asyncio.get_running_loop()
         until = loop.time() + (deadline - self._clock.epoch()) - self.options.reply_margin_s
+        call = Request(request, tenant, headers, deadline)
         try:
-            async with asyncio.timeout_at(until), self._turn(tenant):
-                return await self._handler(Request(request, tenant, headers, deadline))
+            async with asyncio.timeout_at(until):
+                if not self.options.serial_by_tenant:
+                    return await self._handler(call)
+                async with self._turn(tenant):
+                    return await self._handler(call)
         except TimeoutError:
             return _error(
                 tenant,
@@ -209,9 +213,6 @@ class Responder(Generic[R]):
 
     @contextlib.asynccontextmanager
     async def _turn(self, tenant: str) -> AsyncIterator[None]:
-        if not self.options.serial_by_tenant:
-            yield
-            return
         # asyncio.Lock wakes its waiters first come, first served: the order read.
         lock, waiting = self._turns.get(tenant) or (asyncio.Lock(), 0)
         self._turns[tenant] = (lock, waiting + 1)
