@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 import prometheus_client
 import uvicorn
@@ -134,27 +135,22 @@ def make_asgi_app(
 Hook = Callable[[], Awaitable[None]]
 
 
-class ServiceGraph(Protocol):
-    """What a service's `bootstrap()` returns, as far as serving it goes."""
+@dataclass(kw_only=True)
+class Lifecycle:
+    """The part of every service's `bootstrap()` result that serving it needs: readiness
+    checks beside the broker ping, and hooks (`on_startup` before the broker's subscribers
+    start, `on_shutdown` before they stop, `after_shutdown` after). Services' graphs extend
+    it with their use cases."""
 
-    @property
-    def registry(self) -> CollectorRegistry: ...
-
-    @property
-    def readiness(self) -> Mapping[str, ReadinessCheck]: ...
-
-    @property
-    def on_startup(self) -> Sequence[Hook]: ...
-
-    @property
-    def on_shutdown(self) -> Sequence[Hook]: ...
-
-    @property
-    def after_shutdown(self) -> Sequence[Hook]: ...
+    registry: CollectorRegistry
+    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    after_shutdown: list[Hook] = field(default_factory=list)
 
 
 def make_service_app(
-    broker: KafkaBroker, settings: ServiceSettings, graph: ServiceGraph, **app_options: Any
+    broker: KafkaBroker, settings: ServiceSettings, graph: Lifecycle, **app_options: Any
 ) -> AsgiFastStream:
     """`make_asgi_app` for a bootstrapped service: its registry, readiness checks and hooks
     (`on_startup` before the broker's subscribers start, `on_shutdown` before they stop,

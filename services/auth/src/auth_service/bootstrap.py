@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
@@ -35,22 +34,19 @@ from auth_service.handlers.settings import TenantSettingsEditor
 from auth_service.handlers.status import StatusQuery
 from auth_service.handlers.tokens import TokenService
 from auth_service.metrics import AuthMetrics, build_auth_metrics
+from chat_runtime.app import Lifecycle
 from chat_runtime.clock import Clock
 from chat_runtime.metrics import new_registry
 from chat_runtime.request_reply.consumer import RequestConsumer
 from chat_runtime.request_reply.responder import ResponderOptions
 from chat_runtime.tenant_settings import TenantSettingsTable
 
-Hook = Callable[[], Awaitable[None]]
-Check = Callable[[], Awaitable[bool]]
 
-
-@dataclass
-class AuthService:
+@dataclass(kw_only=True)
+class AuthService(Lifecycle):
     """auth's use cases, the adapters they run on, and the hooks that start and stop them."""
 
     settings: Settings
-    registry: CollectorRegistry
     metrics: AuthMetrics
     clock: Clock
     ring: KeyRing
@@ -65,10 +61,6 @@ class AuthService:
     status: StatusQuery
     settings_editor: TenantSettingsEditor
     requests: RequestConsumer | None = None
-    readiness: dict[str, Check] = field(default_factory=dict)
-    on_startup: list[Hook] = field(default_factory=list)
-    on_shutdown: list[Hook] = field(default_factory=list)
-    after_shutdown: list[Hook] = field(default_factory=list)
 
 
 def bootstrap(
@@ -89,7 +81,6 @@ def bootstrap(
     ring = settings.key_ring()
     kit = settings.kafka()
     writer = KafkaWriter(kit)
-    hooks = _Hooks()
     own_store = (
         KafkaTokenStore(kit, settings.refresh_tokens_topic, writer) if store is None else None
     )
@@ -149,8 +140,8 @@ def bootstrap(
         state_ttl_s=settings.state_ttl_s,
     )
     service = AuthService(
-        settings=settings,
         registry=registry,
+        settings=settings,
         metrics=metrics,
         clock=clock,
         ring=ring,
@@ -168,19 +159,10 @@ def bootstrap(
         ),
     )
     if own_store is not None and own_settings is not None:
-        _run_on_kafka(service, writer, own_store, own_settings, hooks)
+        _run_on_kafka(service, writer, own_store, own_settings)
     if own_sf is not None:
-        hooks.after_shutdown.append(own_sf.aclose)
-    service.on_startup, service.on_shutdown = hooks.on_startup, hooks.on_shutdown
-    service.after_shutdown = hooks.after_shutdown
+        service.after_shutdown.append(own_sf.aclose)
     return service
-
-
-@dataclass
-class _Hooks:
-    on_startup: list[Hook] = field(default_factory=list)
-    on_shutdown: list[Hook] = field(default_factory=list)
-    after_shutdown: list[Hook] = field(default_factory=list)
 
 
 def _run_on_kafka(
@@ -188,7 +170,6 @@ def _run_on_kafka(
     writer: KafkaWriter,
     store: KafkaTokenStore,
     settings_store: TenantSettingsTable,
-    hooks: _Hooks,
 ) -> None:
     settings = service.settings
     options = ResponderOptions(
@@ -237,6 +218,6 @@ def _run_on_kafka(
         await store.stop()
         await writer.stop()
 
-    hooks.on_startup.append(start)
-    hooks.on_shutdown.append(finish_in_flight)
-    hooks.after_shutdown.insert(0, stop)
+    service.on_startup.append(start)
+    service.on_shutdown.append(finish_in_flight)
+    service.after_shutdown.insert(0, stop)

@@ -9,39 +9,29 @@ connections close.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-
-from prometheus_client import CollectorRegistry
+from dataclasses import dataclass
 
 from bot_actions.adapters.salesforce import GatewaySalesforce, SalesforcePort
 from bot_actions.config import Settings
 from bot_actions.entrypoints.requests import REQUEST_TYPE, bot_action_handler
 from bot_actions.handlers.actions import BotActions
 from bot_actions.metrics import build_bot_metrics
-from chat_runtime.health import ReadinessCheck
+from chat_runtime.app import Hook, Lifecycle
 from chat_runtime.metrics import ServiceMetrics, build_metrics, new_registry
 from chat_runtime.request_reply import LazyRequestReplyClient, RequestReplyClient
 from chat_runtime.request_reply.consumer import RequestConsumer
 from chat_runtime.request_reply.responder import ResponderOptions
 from chat_salesforce import AuthTokenSource, SalesforceGateway, SchemaCache
 
-Hook = Callable[[], Awaitable[None]]
 
-
-@dataclass
-class BotActionsService:
+@dataclass(kw_only=True)
+class BotActionsService(Lifecycle):
     """Everything bot-actions runs, and the hooks that start and stop it."""
 
     settings: Settings
-    registry: CollectorRegistry
     metrics: ServiceMetrics
     actions: BotActions
     requests: RequestConsumer
-    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
-    on_startup: list[Hook] = field(default_factory=list)
-    on_shutdown: list[Hook] = field(default_factory=list)
-    after_shutdown: list[Hook] = field(default_factory=list)
 
 
 def bootstrap(settings: Settings, *, salesforce: SalesforcePort | None = None) -> BotActionsService:
@@ -74,15 +64,15 @@ def bootstrap(settings: Settings, *, salesforce: SalesforcePort | None = None) -
         await requests.stop(settings.shutdown_timeout_s)
 
     return BotActionsService(
-        settings,
-        registry,
-        metrics,
-        actions,
-        requests,
-        {"requests": requests.ready},
-        on_startup,
-        [finish_in_flight],
-        after_shutdown,
+        registry=registry,
+        settings=settings,
+        metrics=metrics,
+        actions=actions,
+        requests=requests,
+        readiness={"requests": requests.ready},
+        on_startup=on_startup,
+        on_shutdown=[finish_in_flight],
+        after_shutdown=after_shutdown,
     )
 
 

@@ -9,13 +9,10 @@ table, the producer and the HTTP clients close.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry
-
+from chat_runtime.app import Lifecycle
 from chat_runtime.clock import Clock
-from chat_runtime.health import ReadinessCheck
 from chat_runtime.metrics import build_metrics, new_registry
 from chat_runtime.request_reply import LazyRequestReplyClient, RequestReplyClient
 from chat_runtime.request_reply.consumer import RequestConsumer
@@ -36,22 +33,15 @@ from crm_sync.handlers.outputs import Outputs, OutTopics
 from crm_sync.handlers.sync import ForwardDueRetries, SyncConversations
 from crm_sync.metrics import build_sync_metrics
 
-Hook = Callable[[], Awaitable[None]]
 
-
-@dataclass
-class CrmSyncService:
+@dataclass(kw_only=True)
+class CrmSyncService(Lifecycle):
     """crm-sync's use cases and the hooks that start and stop what they run on."""
 
     settings: Settings
-    registry: CollectorRegistry
     sync: SyncConversations
     forward: ForwardDueRetries
     commands: RequestConsumer
-    readiness: dict[str, ReadinessCheck]
-    on_startup: list[Hook] = field(default_factory=list)
-    on_shutdown: list[Hook] = field(default_factory=list)
-    after_shutdown: list[Hook] = field(default_factory=list)
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:

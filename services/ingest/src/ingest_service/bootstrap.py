@@ -8,11 +8,9 @@ stop.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry
-
+from chat_runtime.app import Lifecycle
 from chat_runtime.health import ReadinessCheck
 from chat_runtime.metrics import build_metrics, new_registry
 from ingest_service.adapters.kafka import KafkaPublisher
@@ -24,23 +22,16 @@ from ingest_service.domain.dedupe import DedupeMemory
 from ingest_service.handlers.events import AcceptWebhook, NormaliseBatch
 from ingest_service.metrics import IngestMetrics, build_ingest_metrics
 
-Hook = Callable[[], Awaitable[None]]
 
-
-@dataclass
-class IngestService:
+@dataclass(kw_only=True)
+class IngestService(Lifecycle):
     """ingest's use cases (each half only when enabled) and its start and stop hooks."""
 
     settings: Settings
-    registry: CollectorRegistry
     metrics: IngestMetrics
     publisher: Publisher
     accept: AcceptWebhook | None = None
     normalise: NormaliseBatch | None = None
-    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
-    on_startup: list[Hook] = field(default_factory=list)
-    on_shutdown: list[Hook] = field(default_factory=list)
-    after_shutdown: list[Hook] = field(default_factory=list)
 
 
 def bootstrap(settings: Settings, *, publisher: Publisher | None = None) -> IngestService:
@@ -49,7 +40,10 @@ def bootstrap(settings: Settings, *, publisher: Publisher | None = None) -> Inge
     metrics = build_ingest_metrics(registry, build_metrics(registry))
     kit = settings.kafka()
     service = IngestService(
-        settings, registry, metrics, publisher or KafkaPublisher(kit, linger_ms=settings.linger_ms)
+        registry=registry,
+        settings=settings,
+        metrics=metrics,
+        publisher=publisher or KafkaPublisher(kit, linger_ms=settings.linger_ms),
     )
     own = service.publisher
     if isinstance(own, KafkaPublisher) and publisher is None:
