@@ -11,6 +11,11 @@ reader (a compacted state topic read whole, a partition replayed) Read on the to
 producer Write. Read and Write imply Describe; it is listed anyway, as Strimzi's examples
 do, so the YAML says what clients do. An idempotent producer needs no IdempotentWrite on
 the cluster since Kafka 3.0 (KIP-679): Write on a topic is enough.
+
+Reply topics: a workload that answers requests may write to any `replies.` topic; one that
+asks (a request/reply client acting as its user) may create, read, write (heartbeats) and
+delete only under its own `replies.<user>.` prefix (`chat_runtime.request_reply.topics`).
+Replies to crm-sync carry every tenant's access token: the bot runtime must not read them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from chat_contracts.topics import (
     TENANT_SETTINGS,
     TopicSpec,
 )
+from chat_runtime.request_reply.topics import principal_prefix
 
 Acl = dict[str, object]
 
@@ -63,6 +69,16 @@ class KafkaAccess:
     """Replies to request/reply callers: writes to any topic under the reply prefix."""
     asks_requests: bool = False
     """A request/reply client: creates, reads and deletes its own reply topics."""
+    prunes_reply_topics: bool = False
+    """Deletes reply topics whose owner is gone, deciding from offsets and timestamps."""
+    external: bool = False
+    """Not one of the suite's services (no Deployment here): its user is generated for the
+    platform team that runs it."""
+
+    @property
+    def reply_prefix(self) -> str:
+        """The reply topics this workload's client owns: `replies.<user>.`."""
+        return principal_prefix(self.user)
 
     @property
     def consumes(self) -> tuple[TopicSpec, ...]:
@@ -77,15 +93,19 @@ class KafkaAccess:
         for spec in self.produces:
             topic_ops.setdefault(spec.name, set()).update({"Describe", "Write"})
         rules = [_rule("topic", name, "literal", ops) for name, ops in sorted(topic_ops.items())]
-        reply_ops: set[str] = set()
+        every_reply_topic: set[str] = set()
         if self.answers_requests:
-            reply_ops |= {"Describe", "Write"}
+            every_reply_topic |= {"Describe", "Write"}
+        if self.prunes_reply_topics:
+            # ListOffsets (timestamps included) needs Describe only: it reads no reply.
+            every_reply_topic |= {"Describe", "Delete"}
+        if every_reply_topic:
+            rules.append(_rule("topic", REPLY_TOPIC_PREFIX, "prefix", every_reply_topic))
         if self.asks_requests:
-            # The client creates `replies.<client>.<instance>` at start, reads it from its end
-            # and deletes it at a clean stop (chat_runtime.request_reply.topics).
-            reply_ops |= {"Create", "Delete", "Describe", "Read", "Write"}
-        if reply_ops:
-            rules.append(_rule("topic", REPLY_TOPIC_PREFIX, "prefix", reply_ops))
+            # The client creates `replies.<user>.<instance>` at start, reads it from its end,
+            # writes its heartbeats there and deletes it at a clean stop.
+            own = {"Create", "Delete", "Describe", "Read", "Write"}
+            rules.append(_rule("topic", self.reply_prefix, "prefix", own))
         for group in sorted(self.groups, key=lambda g: g.name):
             rules.append(_rule("group", group.name, "literal", {"Read"}))
         return rules
@@ -150,6 +170,11 @@ WORKLOADS: tuple[KafkaAccess, ...] = (
         produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS, TENANT_SETTINGS),
         answers_requests=True,
     ),
+    # The chatbot runtime, run by the platform team beside the suite: it calls bot-actions
+    # with chat_bot_client and reads only its own replies.
+    KafkaAccess(user="bot-runtime", produces=(BOT_ACTIONS,), asks_requests=True, external=True),
+    # The CronJob running `chat-reply-topics prune`.
+    KafkaAccess(user="reply-topic-pruner", prunes_reply_topics=True),
 )
 
 

@@ -7,7 +7,7 @@
    (unknown fields are errors), against the schemas committed in deploy/k8s/schemas/:
    Kubernetes' own kinds and the Strimzi, KEDA and Prometheus Operator CRDs; a kind without
    a schema there fails too;
-3. hadolint passes on every services/*/Dockerfile.
+3. hadolint passes on deploy/Dockerfile.
 
 The tools come from .tools/bin (`make k8s-tools`) or PATH. The structural checks of our
 own (probes, limits, ACLs against the code, ...) are tests: tests/unit/deploy.
@@ -86,9 +86,13 @@ def conform(manifests: str) -> Outcome:
     return _run(tool("kubeconform"), "-strict", "-summary", *locations, "-", stdin=manifests)
 
 
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+"""The one Dockerfile every service's image is built from (the service a build argument)."""
+
+
 def dockerfiles() -> list[Path]:
-    """Every service's Dockerfile."""
-    return sorted(ROOT.glob("services/*/Dockerfile"))
+    """The Dockerfiles to lint."""
+    return [DOCKERFILE]
 
 
 def lint_dockerfiles() -> Outcome:

@@ -45,6 +45,7 @@ PROMETHEUS_OPERATOR_MODULE = "github.com/prometheus-operator/prometheus-operator
 # (file stem in kubernetes-validate's naming, which is kubeconform's too)
 KUBERNETES_KINDS = (
     "configmap-v1",
+    "cronjob-batch-v1",
     "deployment-apps-v1",
     "horizontalpodautoscaler-autoscaling-v2",
     "networkpolicy-networking-v1",

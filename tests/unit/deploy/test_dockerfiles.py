@@ -1,8 +1,9 @@
-"""The services' Dockerfiles, checked without a Docker engine.
+"""The one Dockerfile of every service's image, checked without a Docker engine.
 
-Besides hadolint and the shape every Dockerfile shares, the build stage is replayed: its
-COPY instructions (through .dockerignore) into a scratch folder and its `uv sync` steps,
-offline from uv's cache, into a scratch venv, in which the entry point must then import.
+Besides hadolint and its shape, the build stage is replayed for each service with that
+service's build arguments: its COPY instructions (through .dockerignore) into a scratch
+folder and its `uv sync` steps, offline from uv's cache, into a scratch venv, in which the
+entry point must then exist and import.
 """
 
 from __future__ import annotations
@@ -24,7 +25,42 @@ from tests.unit.deploy.manifests import ROOT, Overlay, import_name, pyproject, s
 
 RUN_AS = "10001:10001"
 VENV = "/app/.venv"
-DOCKERFILES = validate.dockerfiles()
+DOCKERFILE = validate.DOCKERFILE
+SERVICES = sorted(
+    d.name
+    for d in (ROOT / "services").iterdir()
+    if (d / "src" / import_name(d.name) / "app.py").exists()
+)
+
+
+def build_args(service: str) -> dict[str, str]:
+    """What the image of `service` must be built with: its folder, package and port."""
+    module = import_name(service)
+    settings = importlib.import_module(f"{module}.config").Settings
+    return {
+        "SERVICE": service,
+        "PACKAGE": pyproject(service)["project"]["name"],
+        "PORT": str(settings.model_fields["http_port"].default),
+    }
+
+
+def documented_builds() -> dict[str, dict[str, str]]:
+    """The `docker build` lines of the Dockerfile's header: image name -> build args."""
+    builds = {}
+    for line in DOCKERFILE.read_text("utf-8").splitlines():
+        if line.startswith("#   docker build "):
+            words = shlex.split(line.removeprefix("#"))
+            args = dict(
+                words[i + 1].split("=", 1) for i, w in enumerate(words) if w == "--build-arg"
+            )
+            image = words[words.index("-t") + 1].removeprefix("chat-salesforce/")
+            builds[image] = args
+    return builds
+
+
+def expand(text: str, args: dict[str, str]) -> str:
+    """`${NAME}` replaced by the build argument, as Docker does."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), text)
 
 
 @dataclass
@@ -68,18 +104,6 @@ def parse_preamble(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _service(path: Path) -> str:
-    return path.parent.name
-
-
-def _require_app(path: Path) -> str:
-    """The service's import name; skips a service whose app is not written yet."""
-    module = import_name(_service(path))
-    if not (path.parent / "src" / module / "app.py").exists():
-        pytest.skip(f"{module}.app does not exist yet")
-    return module
-
-
 def _uv_version() -> str:
     match = re.search(r"^UV_VERSION \?= (\S+)$", (ROOT / "Makefile").read_text("utf-8"), re.M)
     assert match, "the Makefile pins uv"
@@ -96,22 +120,18 @@ def _uv_syncs(stage: Stage) -> list[list[str]]:
     return [words for run in stage.args("RUN") if (words := _uv_sync(run))]
 
 
-def test_every_service_with_an_app_has_a_dockerfile_and_a_deployment(prod: Overlay) -> None:
+def test_every_service_has_a_deployment_and_a_documented_build(prod: Overlay) -> None:
     images = {service_dir(d) for d in prod.deployments()}
-    for service in sorted((ROOT / "services").iterdir()):
-        if (service / "src" / import_name(service.name) / "app.py").exists():
-            assert (service / "Dockerfile").exists(), f"{service.name} has no Dockerfile"
-            assert service.name in images, f"{service.name} has no Deployment in deploy/k8s"
-    assert {_service(p) for p in DOCKERFILES} == images
+    assert set(SERVICES) == images, "every service with an app runs as a Deployment"
+    assert documented_builds() == {service: build_args(service) for service in SERVICES}
 
 
-@pytest.mark.parametrize("path", DOCKERFILES, ids=_service)
-def test_two_stages_on_one_python_and_uv_only_in_the_first(path: Path) -> None:
-    build, runtime = parse(path)
+def test_two_stages_on_one_python_and_uv_only_in_the_first() -> None:
+    build, runtime = parse(DOCKERFILE)
     assert build.base == runtime.base == "${PYTHON_IMAGE}"
     assert build.alias == "build"
     (default,) = [
-        a for n, a in parse_preamble(path) if n == "ARG" and a.startswith("PYTHON_IMAGE=")
+        a for n, a in parse_preamble(DOCKERFILE) if n == "ARG" and a.startswith("PYTHON_IMAGE=")
     ]
     # The workspace's Python (requires-python = ">=3.11,<3.12"), slim: no compilers.
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim-\w+", default)
@@ -121,42 +141,44 @@ def test_two_stages_on_one_python_and_uv_only_in_the_first(path: Path) -> None:
     assert runtime.args("COPY") == [f"--from=build {VENV} {VENV}"]
 
 
-@pytest.mark.parametrize("path", DOCKERFILES, ids=_service)
-def test_dependencies_then_project_with_uv_sync_frozen(path: Path) -> None:
-    build, _ = parse(path)
-    package = pyproject(_service(path))["project"]["name"]
-    deps, project = _uv_syncs(build)
+@pytest.mark.parametrize("service", SERVICES)
+def test_dependencies_then_project_with_uv_sync_frozen(service: str) -> None:
+    args = build_args(service)
+    build, _ = parse(DOCKERFILE)
+    deps, project = ([expand(w, args) for w in words] for words in _uv_syncs(build))
     assert {"--frozen", "--no-dev", "--no-install-workspace"} <= set(deps)
     assert {"--frozen", "--no-dev", "--no-editable"} <= set(project)
     for sync in (deps, project):
-        assert sync[sync.index("--package") + 1] == package
+        assert sync[sync.index("--package") + 1] == args["PACKAGE"]
     # Only the lock and the root pyproject before the dependency layer, so that a change
     # of our code does not rebuild it; then our code and the second sync.
     steps = [
-        f"COPY {a}" if n == "COPY" else "SYNC"
+        f"COPY {expand(a, args)}" if n == "COPY" else "SYNC"
         for n, a in build.instructions
         if n == "COPY" or (n == "RUN" and _uv_sync(a))
     ]
-    service = f"services/{_service(path)}/"
+    folder = f"services/{service}/"
     assert steps == [
         "COPY uv.lock pyproject.toml ./",
         "SYNC",
         "COPY libs/ libs/",
-        f"COPY {service} {service}",
+        f"COPY {folder} {folder}",
         "SYNC",
     ]
 
 
-@pytest.mark.parametrize("path", DOCKERFILES, ids=_service)
-def test_runs_as_a_non_root_user_on_the_services_port(path: Path) -> None:
-    _, runtime = parse(path)
+@pytest.mark.parametrize("service", SERVICES)
+def test_runs_as_a_non_root_user_on_the_services_port(service: str) -> None:
+    args = build_args(service)
+    build, runtime = parse(DOCKERFILE)
     assert runtime.args("USER") == [RUN_AS]
-    module = _require_app(path)
-    settings = importlib.import_module(f"{module}.config").Settings
-    assert runtime.args("EXPOSE") == [str(settings.model_fields["http_port"].default)]
+    assert [expand(e, args) for e in runtime.args("EXPOSE")] == [args["PORT"]]
     (entrypoint,) = runtime.args("ENTRYPOINT")
-    assert entrypoint == f'["{VENV}/bin/python", "-m", "{module}"]'
-    assert (ROOT / "services" / _service(path) / "src" / module / "__main__.py").exists()
+    assert entrypoint == f'["{VENV}/bin/serve"]'  # exec form: the service is PID 1
+    link = f'ln -s "{VENV}/bin/{args["PACKAGE"]}" {VENV}/bin/serve'
+    assert link in [expand(run, args) for run in build.args("RUN")]
+    script = pyproject(service)["project"]["scripts"][args["PACKAGE"]]
+    assert script == f"{import_name(service)}.app:main"
 
 
 def test_hadolint_passes() -> None:
@@ -208,12 +230,13 @@ def _uv() -> str:
     return found
 
 
-@pytest.mark.parametrize("path", DOCKERFILES, ids=_service)
+@pytest.mark.parametrize("service", SERVICES)
 def test_the_build_stage_replays_offline_into_a_venv_that_runs_the_service(
-    path: Path, tmp_path: Path
+    service: str, tmp_path: Path
 ) -> None:
-    module = _require_app(path)
-    build, _ = parse(path)
+    args = build_args(service)
+    module = import_name(service)
+    build, _ = parse(DOCKERFILE)
     rules = _dockerignore()
     workdir, venv = tmp_path / "src", tmp_path / "venv"
     workdir.mkdir()
@@ -223,12 +246,12 @@ def test_the_build_stage_replays_offline_into_a_venv_that_runs_the_service(
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_PYTHON": "3.11",
     }
-    for name, args in build.instructions:
+    for name, arguments in build.instructions:
         if name == "COPY":
-            *sources, dest = args.split()
+            *sources, dest = expand(arguments, args).split()
             for source in sources:
                 _copy_context(source, workdir / dest, rules)
-        elif name == "RUN" and (sync := _uv_sync(args)):
+        elif name == "RUN" and (sync := _uv_sync(expand(arguments, args))):
             result = subprocess.run(  # noqa: S603 - uv with the Dockerfile's own arguments
                 [_uv(), *sync[1:], "--offline", "--quiet"],
                 cwd=workdir,
@@ -237,7 +260,8 @@ def test_the_build_stage_replays_offline_into_a_venv_that_runs_the_service(
                 text=True,
                 check=False,
             )
-            assert result.returncode == 0, f"{args}\n{result.stderr}"
+            assert result.returncode == 0, f"{arguments}\n{result.stderr}"
+    assert (venv / "bin" / args["PACKAGE"]).exists(), "the entry point the image links to"
     check = f"import importlib.util as u, {module}.app; assert u.find_spec('{module}.__main__')"
     result = subprocess.run(  # noqa: S603 - the replayed venv's interpreter
         [str(venv / "bin" / "python"), "-c", check],

@@ -105,22 +105,59 @@ def test_each_user_may_do_exactly_what_its_workload_does(
         if kind == "topic" and pattern == "literal":
             assert name in own, (access.user, name)
         if pattern == "prefix":
-            assert name == REPLY_TOPIC_PREFIX, (access.user, name)
-    asks = index.get(("topic", REPLY_TOPIC_PREFIX, "prefix"), set())
+            assert name in {REPLY_TOPIC_PREFIX, access.reply_prefix}, (access.user, name)
+    every = index.get(("topic", REPLY_TOPIC_PREFIX, "prefix"), set())
+    mine = index.get(("topic", access.reply_prefix, "prefix"), set())
+    # Nobody reads, creates or writes heartbeats into every reply topic; the pruner deletes.
+    assert not every & {"Create", "Read"}, access.user
+    assert ("Delete" in every) == access.prunes_reply_topics, access.user
+    assert ("Write" in every) == access.answers_requests, access.user
     if access.asks_requests:
-        assert {"Create", "Delete", "Read", "Write"} <= asks
-    if not access.asks_requests:
-        assert not asks & {"Create", "Delete", "Read"}, access.user
+        assert {"Create", "Delete", "Read", "Write"} <= mine
+    else:
+        assert not mine, access.user
 
 
 def test_every_registry_topic_is_written_and_read_by_some_workload() -> None:
     written = {s.name for a in WORKLOADS for s in a.produces}
     read = {s.name for a in WORKLOADS for s in (*a.consumes, *a.reads)}
     # A registry topic no workload is granted is a topic nobody can use. The exceptions are
-    # named: the suite's outputs (read by operators and other systems) and the inputs
-    # written from outside it (the agent console, the bot runtime). Tenant settings are
-    # written by auth's settings page and API.
+    # named: the suite's outputs (read by operators and other systems) and the input
+    # written from outside it (the agent console; the bot runtime has its user here).
+    # Tenant settings are written by auth's settings page and API.
     outputs = {"auth.connections.v1", "crm.sync.results.v1", "chat.dlq.v1", "crm.dlq.v1"}
-    inputs = {"crm.commands.v1", "bot.actions.v1"}
+    inputs = {"crm.commands.v1"}
     assert written == set(REGISTRY) - inputs
     assert read == set(REGISTRY) - outputs
+
+
+def _allows(user: dict[str, object], topic: str, op: str) -> bool:
+    """Whether the KafkaUser's ACLs allow `op` on `topic`, as Kafka matches them."""
+    return _covered(_acl_index(user), topic, op)
+
+
+def test_each_principal_reads_only_its_own_reply_topics(prod: Overlay) -> None:
+    askers = [a for a in WORKLOADS if a.asks_requests]
+    assert {a.user for a in askers} >= {"crm-sync", "bot-actions", "bot-runtime"}
+    for asker in askers:
+        user = prod.get("KafkaUser", asker.user)
+        assert asker.reply_prefix == f"replies.{asker.user}."
+        own = f"{asker.reply_prefix}host-1a2b3c4d"
+        for op in ("Create", "Read", "Write", "Delete"):
+            assert _allows(user, own, op), (asker.user, op)
+        for other in WORKLOADS:
+            if other.user == asker.user:
+                continue
+            theirs = f"replies.{other.user}.host-1a2b3c4d"
+            assert not _allows(user, theirs, "Read"), (asker.user, theirs)
+            assert not _allows(user, theirs, "Delete"), (asker.user, theirs)
+    # The case that matters most: auth's replies to crm-sync carry access tokens.
+    runtime = prod.get("KafkaUser", "bot-runtime")
+    assert not _allows(runtime, "replies.crm-sync.pod-7f9c", "Read")
+    # A prefix is a prefix: `replies.bot-` must not reach `replies.bot-actions.`.
+    assert not _allows(runtime, "replies.bot-actions.pod-1", "Read")
+
+
+def test_the_pruner_may_only_describe_and_delete_reply_topics(prod: Overlay) -> None:
+    pruner = prod.get("KafkaUser", "reply-topic-pruner")
+    assert _acl_index(pruner) == {("topic", REPLY_TOPIC_PREFIX, "prefix"): {"Describe", "Delete"}}
