@@ -90,6 +90,13 @@ def test_coerce_by_field_type() -> None:
     assert mapping.coerce("", "string") is None
 
 
+def test_coerce_leaves_out_what_no_number_field_holds() -> None:
+    for text in ("nan", "inf", "-Infinity", "1e400", "1e18", "-1e30"):
+        for field_type in ("int", "long", "double", "currency", "percent"):
+            assert mapping.coerce(text, field_type) is None, (text, field_type)
+    assert mapping.coerce("99999999999999.5", "double") == 99999999999999.5
+
+
 def test_details_follow_the_seed_table() -> None:
     conv = conversation(
         notes="Wants a demo",

@@ -3,6 +3,7 @@ fields too), typed by describe, and every text cut to the length its field allow
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,8 @@ from crm_sync.domain.schema import ObjectSchema
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _INTEGER_TYPES = frozenset({"int", "long"})
 _NUMBER_TYPES = frozenset({"double", "currency", "percent"})
+# Salesforce numbers hold at most 18 digits: anything larger no field accepts.
+_LARGEST = 1e18
 
 
 def source_value(conversation: Conversation, source: str) -> Any:
@@ -39,12 +42,20 @@ def coerce(value: Any, field_type: str | None) -> FieldValue:
     if field_type == "boolean":
         return text.strip().lower() in _TRUE
     if field_type in _INTEGER_TYPES or field_type in _NUMBER_TYPES:
-        try:
-            number = float(text.replace(",", "").strip())
-        except ValueError:
-            return None
-        return int(number) if field_type in _INTEGER_TYPES else number
+        return _number(text, integer=field_type in _INTEGER_TYPES)
     return text
+
+
+def _number(text: str, *, integer: bool) -> int | float | None:
+    """A visitor's text as a number a Salesforce field can hold; None when it is none
+    (`nan`, `inf`, `1e400` parse as floats, but are no number JSON or Salesforce has)."""
+    try:
+        number = float(text.replace(",", "").strip())
+    except ValueError:
+        return None
+    if not math.isfinite(number) or abs(number) >= _LARGEST:
+        return None
+    return int(number) if integer else number
 
 
 def mapped_fields(
