@@ -189,3 +189,16 @@ async def test_request_limit_is_a_salesforce_error(
     assert reply.status == "error"
     assert reply.code == "salesforce_error"
     assert "REQUEST_LIMIT_EXCEEDED" in reply.message
+
+
+async def test_a_number_too_large_to_write_out_is_refused_not_built(
+    bot: BotActionsClient, tenant: str
+) -> None:
+    # Written out in plain notation, which SOQL needs, this is a 100 MB literal (and
+    # 1e999999999 a gigabyte: a pod killed for memory with every request in flight).
+    for value in ("1e99999999", "-1e-99999999"):
+        with pytest.raises(BotActionFailed) as exc:
+            await bot.find_record(tenant, "Account", "NumberOfEmployees", value, timeout=5)
+        assert (exc.value.code, exc.value.fields) == ("validation", ("NumberOfEmployees",))
+    found = await bot.find_record(tenant, "Account", "NumberOfEmployees", "1e3", timeout=5)
+    assert found.status in {"found", "not_found"}  # an ordinary exponent still works

@@ -48,6 +48,10 @@ def test_literals_are_typed_by_the_field(field: str, value: Any, literal: str) -
     [
         ("NumberOfEmployees", "12 OR Id != null"),
         ("NumberOfEmployees", "nan"),
+        # Plain notation of these would be a 100 MB string (1e999999999: a gigabyte).
+        ("NumberOfEmployees", "1e99999999"),
+        ("NumberOfEmployees", "-1e-99999999"),
+        ("NumberOfEmployees", "1e41"),
         ("IsConverted", "true OR Id != null"),
         ("CreatedDate", "2024-05-01T12:00:00Z OR Id != null"),
     ],

@@ -12,6 +12,10 @@ from chat_salesforce.schema import DATE_TYPES, NUMBER_TYPES, FieldSchema
 from chat_salesforce.soql import format_number, quote
 from chat_salesforce.templates import TemplateError, UnknownPlaceholders, as_text, substitute
 
+# Salesforce numbers have at most 18 digits; an exponent far beyond that is no number a
+# field holds, and written out in plain notation (SOQL has no exponents) it would be a
+# string of that many digits: 1e999999999 is a gigabyte.
+_MAX_EXPONENT = 40
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})$")
 
@@ -85,4 +89,6 @@ def _number(field: FieldSchema, value: JsonScalar) -> str:
         number = Decimal("NaN")
     if not number.is_finite():
         raise validation(f"{field.name} is a number", [field.name])
+    if number and abs(number.adjusted()) > _MAX_EXPONENT:
+        raise validation(f"{field.name}: a number out of any field's range", [field.name])
     return format(number, "f")
