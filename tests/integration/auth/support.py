@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import TypeAdapter
 
+from auth_service.adapters.ports import SalesforceOAuth
 from auth_service.app import create_app
 from auth_service.config import Settings
 from chat_contracts.auth import TokenErrorReply, TokenGrantedReply, TokenReply, TokenRequest
@@ -146,15 +147,18 @@ def settings_for(
 class RunningAuth:
     """One auth app served by uvicorn in this process, logging into `logs`."""
 
-    def __init__(self, settings: Settings, logs: io.StringIO) -> None:
+    def __init__(
+        self, settings: Settings, logs: io.StringIO, salesforce: SalesforceOAuth | None = None
+    ) -> None:
         self.settings = settings
+        self.salesforce = salesforce
         self.url = f"http://127.0.0.1:{settings.http_port}"
         self.logs = logs
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> RunningAuth:
-        app = create_app(self.settings)
+        app = create_app(self.settings, salesforce=self.salesforce)
         configure_logging("auth", self.settings.log_level, True, stream=self.logs)
         self._server = make_server(app, self.settings)
         self._task = asyncio.create_task(self._server.serve())

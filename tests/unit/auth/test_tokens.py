@@ -103,6 +103,29 @@ async def test_invalid_grant_revokes_once_and_tells_everyone(world: World) -> No
     assert world.count(REFRESHES, "invalid_grant") == 1
 
 
+async def test_a_refusal_of_a_replaced_connection_revokes_nothing(world: World) -> None:
+    await world.connected(token="old-refresh-token")
+    world.sf.failures = [InvalidGrant("invalid_grant", "token revoked")]
+    reconnected: list[str] = []
+
+    def reconnect_meanwhile(refresh_token: str) -> None:
+        if not reconnected:  # the admin connects again while the first refresh runs
+            reconnected.append(refresh_token)
+            asyncio.get_running_loop().create_task(world.connected(token="new-refresh-token"))
+
+    world.sf.on_refresh = reconnect_meanwhile
+    world.sf.delay = 0.01
+    reply = await issue(world)
+    # The caller gets a token of the new connection, which stays connected.
+    assert token_of(reply) == "00D5g000004XyZa!access-2"
+    assert reconnected == ["old-refresh-token"]
+    record = world.store.get(TENANT)
+    assert record is not None
+    assert record.revoked_at is None
+    assert open_token(record, world.ring) == "new-refresh-token"
+    assert "revoked" not in world.events.kinds()
+
+
 async def test_transient_failures_are_retried_and_do_not_revoke(world: World) -> None:
     await world.connected()
     world.sf.failures = [TransientError("http_503"), TransientError("timeout")]

@@ -38,3 +38,8 @@ class TokenUnavailable(Exception):
         self.code = code
         self.message = message
         super().__init__(f"{code}: {message}")
+
+
+class ConnectionChanged(Exception):
+    """A refresh failed with a token that is no longer the tenant's: the admin connected
+    again (or disconnected) while it ran. The newer connection wins; nothing is written."""

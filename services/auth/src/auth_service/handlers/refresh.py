@@ -18,6 +18,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, TokenResponse, TokenStore
 from auth_service.domain.errors import (
+    ConnectionChanged,
     InvalidGrant,
     SalesforceAuthError,
     TokenUnavailable,
@@ -100,6 +101,11 @@ class Refresher:
                     )
         except InvalidGrant as exc:
             self._metrics.refreshes.labels("invalid_grant").inc()
+            if self._store.get(record.tenant_id) is not record:
+                # Reconnected (or disconnected) meanwhile, which revoked the token this
+                # refresh used: the refusal is about a connection that is gone.
+                log.info("refresh refused for a replaced connection", tenant_id=record.tenant_id)
+                raise ConnectionChanged(record.tenant_id) from None
             await self._revoked(record, exc)
             raise TokenUnavailable(TokenErrorCode.REVOKED, REVOKED_MESSAGE) from None
         except SalesforceAuthError as exc:

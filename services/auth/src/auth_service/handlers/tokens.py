@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from auth_service.adapters.ports import TokenResponse, TokenStore
-from auth_service.domain.errors import TokenUnavailable
+from auth_service.domain.errors import ConnectionChanged, TokenUnavailable
 from auth_service.domain.tokens import AccessGrant, CachePolicy, Decision
 from auth_service.handlers.refresh import Refresher
 from auth_service.metrics import AuthMetrics
@@ -24,6 +24,9 @@ from chat_contracts.auth import (
 )
 from chat_runtime.clock import Clock
 from chat_runtime.single_flight import SingleFlight
+
+# How many connection changes one refresh follows before it gives up.
+_CONNECTION_CHANGES = 3
 
 
 class TokenService:
@@ -108,10 +111,18 @@ class TokenService:
         return grant
 
     async def _refresh(self, tenant_id: str) -> AccessGrant:
-        record = self._connected(tenant_id)
-        grant = self._grant(await self._refresher.refresh(record))
-        self._cache[tenant_id] = (grant, record.connected_at)
-        return grant
+        for _ in range(_CONNECTION_CHANGES):
+            record = self._connected(tenant_id)
+            try:
+                response = await self._refresher.refresh(record)
+            except ConnectionChanged:
+                continue  # again, with the connection now in force
+            grant = self._grant(response)
+            self._cache[tenant_id] = (grant, record.connected_at)
+            return grant
+        raise TokenUnavailable(
+            TokenErrorCode.REFRESH_FAILED, "the connection kept changing during the refresh"
+        )
 
     def _connected(self, tenant_id: str) -> RefreshTokenRecord:
         record = self._store.get(tenant_id)
