@@ -39,3 +39,17 @@ async def test_a_non_finite_number_in_a_mapped_number_field_stalls_no_tenant(crm
     assert values.pop(fine.visitor.email) == (12, 1500.5)
     assert set(values.values()) == {(None, None)}
     assert len(values) == len(NOT_NUMBERS)
+
+
+async def test_a_key_that_is_not_utf8_stalls_no_tenant(crm: Crm) -> None:
+    odd, _ = crm.tenant()
+    healthy, _ = crm.tenant()
+    stray = chat(odd)
+    normal = chat(healthy)
+    # Any producer may key a record with any bytes; the key decides only the partition.
+    await crm.producer.raw(
+        crm.topics.conversations, b"\xff\xfe|\x80", stray.model_dump_json().encode()
+    )
+    await crm.producer.conversations(crm.topics.conversations, [normal])
+    await crm.results.wait(healthy, [normal.chat_id], timeout=20)
+    await crm.results.wait(odd, [stray.chat_id], timeout=20)  # its value says whose it is

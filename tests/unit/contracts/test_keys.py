@@ -89,3 +89,7 @@ def test_keys_refuse_unsafe_tenant_ids(bad: str) -> None:
 def test_tenant_of_key_reads_every_format() -> None:
     for key in (b"10000", b"10000|email:a@b.co", b"10000|event:e|x"):
         assert tenant_of_key(key) == "10000"
+
+
+def test_a_key_that_is_not_utf8_names_no_tenant_and_raises_nothing() -> None:
+    assert tenant_of_key(b"\xff\xfe|\x80") == "\ufffd\ufffd"

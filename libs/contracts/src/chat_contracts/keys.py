@@ -114,5 +114,7 @@ def key_for_retry(retry: SyncRetry) -> bytes:
 
 
 def tenant_of_key(key: bytes) -> str:
-    """The tenant id a key of any of the formats above starts with."""
-    return key.decode("utf-8").split(SEPARATOR, 1)[0]
+    """The tenant id a key of any of the formats above starts with. Any producer may send
+    any bytes as a key: one that is not UTF-8 gives a tenant id no tenant has (its bytes
+    replaced by U+FFFD), never an exception in a consumer's loop."""
+    return key.decode("utf-8", "replace").split(SEPARATOR, 1)[0]

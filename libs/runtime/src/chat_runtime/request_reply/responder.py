@@ -185,7 +185,7 @@ class Responder(Generic[R]):
         except ValidationError as exc:
             return _invalid(_tenant_hint(key, body), exc)
         tenant = self._tenant_of(request)
-        if key and tenant_of_key(key.decode("utf-8", "replace").encode()) != tenant:
+        if key and tenant_of_key(key) != tenant:
             return _error(
                 tenant,
                 GenericErrorCode.VALIDATION,
