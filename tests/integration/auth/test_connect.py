@@ -295,6 +295,9 @@ async def test_admin_endpoints_refuse_missing_and_wrong_credentials(
             "other tenant's link": ({**other_link, "tenant": tenant}, {}),
             "forged link": ({"tenant": tenant, "expires": "9999999999", "sig": "x" * 43}, {}),
             "expired link": ({**other_link, "tenant": "someone-else", "expires": "1"}, {}),
+            # Absurd expiries: digits int() refuses, or more of them than it will read.
+            "superscript expiry": ({"tenant": tenant, "expires": "²", "sig": "x" * 43}, {}),
+            "huge expiry": ({"tenant": tenant, "expires": "9" * 5000, "sig": "x" * 43}, {}),
         }
         for label, (params, headers) in attempts.items():
             response = await web.request(method, f"{path}?{urlencode(params)}", headers=headers)

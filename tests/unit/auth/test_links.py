@@ -53,3 +53,10 @@ def test_links_live_at_most_a_day_even_if_signed_for_longer() -> None:
     far = int(NOW) + 10 * MAX_TTL_S
     with pytest.raises(LinkError, match="too_long"):
         verify_link("t1", str(far), link_signature("t1", far, SECRET), now=NOW, secret=SECRET)
+
+
+@pytest.mark.parametrize("expires", ["²", "١٢٣", "9" * 5000, "1e10", "-1", ""])
+def test_an_absurd_expiry_is_malformed_not_an_error(expires: str) -> None:
+    with pytest.raises(LinkError) as caught:
+        verify_link("t1", expires, "x" * 43, now=NOW, secret=SECRET)
+    assert caught.value.reason == "malformed"

@@ -15,6 +15,8 @@ from auth_service.domain.state import b64url
 
 _PURPOSE = "auth.connect-link.v1"
 MAX_TTL_S = 24 * 3600
+# Epoch seconds have 10 digits until the year 2286; more is no expiry anyone signed.
+_MAX_EXPIRES_DIGITS = 12
 
 
 class LinkError(Exception):
@@ -42,7 +44,9 @@ def sign_link(tenant_id: str, *, now: float, ttl_s: int, secret: bytes) -> dict[
 
 def verify_link(tenant_id: str, expires: str, sig: str, *, now: float, secret: bytes) -> None:
     """Raise LinkError unless `sig` is a current signature of (tenant, expires)."""
-    if not expires.isdigit() or not sig or len(sig) > 128:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    well_formed = expires.isascii() and expires.isdigit() and len(expires) <= _MAX_EXPIRES_DIGITS
+    if not well_formed or not sig or len(sig) > 128:
         raise LinkError("malformed")
     expiry = int(expires)
     if not hmac.compare_digest(link_signature(tenant_id, expiry, secret), sig):
