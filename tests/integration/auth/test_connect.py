@@ -4,7 +4,7 @@ who may use the page and the admin endpoints, disconnecting."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -332,3 +332,32 @@ async def test_probes_and_metrics(auth: RunningAuth) -> None:
 
 async def _has_connects(auth: RunningAuth) -> bool:
     return await auth.metric("auth_connects_total", outcome="connected") > 0
+
+
+async def test_a_form_body_is_bounded_before_anything_is_read_or_checked(
+    auth: RunningAuth, tenant: str
+) -> None:
+    async with auth.http() as web:
+        huge = await web.post(
+            "/connect",
+            content=b"tenant=" + b"a" * (2 * 1024 * 1024),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert huge.status_code == 413
+
+        async def trickle() -> AsyncIterator[bytes]:  # no Content-Length: chunked
+            for _ in range(64):
+                yield b"x" * 65536
+
+        chunked = await web.post(
+            "/connect",
+            content=trickle(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert chunked.status_code == 413
+        not_utf8 = await web.post(
+            "/connect",
+            content=b"tenant=\xff\xfe&expires=1&sig=x",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert not_utf8.status_code in (400, 401, 403)  # a refusal, not a 500
