@@ -20,6 +20,7 @@ from chat_salesforce import (
     RequiredFieldMissing,
     SalesforceGateway,
     SchemaCache,
+    TokenUnavailable,
     TransientError,
     quote,
 )
@@ -118,6 +119,22 @@ async def test_tenants_never_reach_each_others_org(
     gateway = gateway_factory()
     assert (await gateway.query(first, "SELECT Id FROM Lead"))["totalSize"] == 1
     assert (await gateway.query(second, "SELECT Id FROM Lead"))["totalSize"] == 0
+
+
+async def test_a_token_auth_gave_for_another_tenant_is_never_used(
+    tokens: AuthTokenSource, auth: FakeAuth, connected: Connect
+) -> None:
+    mine, _ = connected(records={"Lead": [{"LastName": "Mine", "Company": "A"}]})
+    theirs, _ = connected()
+    answer = auth.reply
+    # A responder that mixes tenants up (a bug, or a record on the wrong reply topic).
+    auth.reply = lambda request: answer(request.model_copy(update={"tenant_id": theirs}))  # type: ignore[method-assign]
+    with pytest.raises(TokenUnavailable, match="another tenant"):
+        await tokens.get(mine)
+    auth.reply = answer  # type: ignore[method-assign]
+    token = await tokens.get(mine)  # nothing wrong was cached
+    assert token.tenant_id == mine
+    assert token.value == auth.tokens[mine]
 
 
 async def test_per_tenant_limit_holds_and_other_tenants_pass(

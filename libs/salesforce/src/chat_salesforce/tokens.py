@@ -131,6 +131,11 @@ class AuthTokenSource:
             raise TokenUnavailable(f"auth did not answer for tenant {tenant_id}: {exc}") from exc
         except ValidationError as exc:
             raise TokenUnavailable(f"auth's answer for tenant {tenant_id} is unreadable") from exc
+        if answer.tenant_id != tenant_id:
+            # Never cached, never used: it would send this tenant's calls to another org.
+            raise TokenUnavailable(
+                f"auth answered for another tenant ({answer.tenant_id}) than {tenant_id}"
+            )
         if isinstance(answer, TokenErrorReply):
             if answer.code in _DISCONNECTED:
                 raise NotConnected(tenant_id, answer.code.value, answer.message)
