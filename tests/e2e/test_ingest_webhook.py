@@ -250,3 +250,29 @@ def test_without_secrets_the_service_refuses_to_start_naming_the_variable() -> N
     )
     assert done.returncode == 2
     assert b"INGEST_WEBHOOK_SECRETS" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        (
+            {"INGEST_DEMO": "1", "KAFKA_BOOTSTRAP_SERVERS": "chat-kafka-bootstrap.kafka:9093"},
+            "INGEST_DEMO",
+        ),
+        ({"INGEST_WEBHOOK_SECRETS": '{"10000": "  "}'}, "INGEST_WEBHOOK_SECRETS"),
+    ],
+)
+def test_production_guards_stop_the_process_naming_the_variable(
+    variables: dict[str, str], named: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest_service"],
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert named in result.stderr

@@ -90,3 +90,26 @@ def test_a_normaliser_only_deployment_needs_no_secrets(monkeypatch: pytest.Monke
     settings = load_settings(Settings)
     assert settings.normaliser_enabled
     assert not settings.webhook_secrets
+
+
+@pytest.mark.parametrize("secret", ['""', '"   "', '["ok-secret-1", ""]'])
+def test_an_empty_secret_is_refused_anyone_could_sign_with_it(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("INGEST_WEBHOOK_SECRETS", f'{{"10000": {secret}}}')
+    with pytest.raises(ConfigError) as info:
+        load_settings(Settings)
+    assert "INGEST_WEBHOOK_SECRETS" in str(info.value)
+    assert "empty" in str(info.value)
+
+
+def test_the_demo_tenant_is_refused_beside_a_kafka_that_is_not_local(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INGEST_DEMO", "1")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092,chat-kafka-bootstrap.kafka:9093")
+    with pytest.raises(ConfigError) as info:
+        load_settings(Settings)
+    assert "INGEST_DEMO" in str(info.value)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092,[::1]:9092,127.0.0.2:9092")
+    assert DEMO_TENANT in load_settings(Settings).webhook_secrets

@@ -9,6 +9,7 @@ a service that takes webhooks refuses to start, naming both variables. `INGEST_D
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -88,6 +89,19 @@ class Settings(ServiceSettings):
     dlq_topic: str = CHAT_DLQ.name
     tenant_settings_topic: str = TENANT_SETTINGS.name
 
+    @field_validator("demo", mode="after")
+    @classmethod
+    def _demo_only_locally(cls, demo: bool, info: ValidationInfo) -> bool:
+        # The demo secret is public (README): a deployment that accepted it would take
+        # anyone's chats for tenant 10000. Local runs have a broker on loopback.
+        bootstrap = str(info.data.get("kafka_bootstrap_servers", ""))
+        if demo and not all(_is_loopback(server) for server in bootstrap.split(",")):
+            raise PydanticCustomError(
+                "demo_not_local",
+                "local runs only: refused beside a Kafka that is not on this machine",
+            )
+        return demo
+
     @field_validator("webhook_secrets", mode="after")
     @classmethod
     def _resolve_secrets(
@@ -97,6 +111,18 @@ class Settings(ServiceSettings):
         path = info.data.get("webhook_secrets_file")
         if path is not None:
             secrets.update(_read_secrets_file(path))
+        empty = sorted(
+            t
+            for t, values in secrets.items()
+            if any(not v.get_secret_value().strip() for v in values)
+        )
+        if empty:
+            raise PydanticCustomError(
+                "secret_empty",
+                "a secret is empty for site {sites} (here or in INGEST_WEBHOOK_SECRETS_FILE): "
+                "anyone could sign webhooks with it",
+                {"sites": ", ".join(empty)},
+            )
         if info.data.get("demo"):
             secrets.setdefault(DEMO_TENANT, (SecretStr(DEMO_SECRET),))
         if info.data.get("webhook_enabled", True) and not secrets:
@@ -114,6 +140,16 @@ class Settings(ServiceSettings):
             tenant: tuple(s.get_secret_value().encode() for s in secrets)
             for tenant, secrets in self.webhook_secrets.items()
         }
+
+
+def _is_loopback(server: str) -> bool:
+    host = server.strip().rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_secrets_file(path: Path) -> dict[str, tuple[SecretStr, ...]]:
