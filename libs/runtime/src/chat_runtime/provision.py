@@ -2,7 +2,11 @@
 
 Creates missing topics, adds partitions where a topic has fewer than the registry asks
 for (Kafka cannot remove partitions), and re-applies the registry's topic configs where
-they drifted. Used by `make run`, the test fixtures and `chat-topics` on the command line.
+they drifted, keeping any other config an operator set on the topic. It never adds
+partitions to a compacted topic: its keys would move, and a stale value left in a key's
+old partition could win over the newer one at the next full read (a revoked token, old
+settings); such a topic is reported and the command exits 1, for an operator to migrate.
+Used by `make run`, the test fixtures and `chat-topics` on the command line.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from chat_contracts.topics import TOPICS, TopicSpec
 from chat_runtime.kafka import KafkaKit
 from chat_runtime.settings import ServiceSettings, load_settings_or_exit
 
+_DYNAMIC_TOPIC_CONFIG = 1
+"""DescribeConfigs' source of a config set on the topic itself (v1 and later)."""
+
 
 @dataclass
 class ProvisionReport:
@@ -31,6 +38,8 @@ class ProvisionReport:
     created: list[str] = field(default_factory=list)
     partitions_added: list[str] = field(default_factory=list)
     configs_altered: list[str] = field(default_factory=list)
+    partitions_refused: list[str] = field(default_factory=list)
+    """Compacted topics with fewer partitions than the registry's: left as they are."""
 
     @property
     def changed(self) -> bool:
@@ -85,7 +94,9 @@ async def _grow_partitions(
 ) -> None:
     described = await admin.describe_topics([s.name for s in specs])
     counts = {t["topic"]: len(t["partitions"]) for t in described}
-    grow = {s.name: NewPartitions(s.partitions) for s in specs if counts[s.name] < s.partitions}
+    short = [s for s in specs if counts[s.name] < s.partitions]
+    report.partitions_refused.extend(s.name for s in short if s.compacted)
+    grow = {s.name: NewPartitions(s.partitions) for s in short if not s.compacted}
     if grow:
         await admin.create_partitions(grow)
         report.partitions_added.extend(grow)
@@ -97,15 +108,23 @@ async def _align_configs(
     resources = [ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs]
     responses = await admin.describe_configs(resources)
     actual: dict[str, dict[str, str]] = {}
+    dynamic: dict[str, dict[str, str]] = {}
     for response in responses:
         for _code, _msg, _type, name, entries in response.resources:
             actual[name] = {entry[0]: entry[1] for entry in entries}
+            dynamic[name] = {e[0]: e[1] for e in entries if e[3] == _DYNAMIC_TOPIC_CONFIG}
     drifted = [s for s in specs if any(actual[s.name].get(k) != v for k, v in s.configs().items())]
     if drifted:
-        # AlterConfigs replaces a topic's whole dynamic config, which is what we want:
-        # the registry is the single source of truth for these topics.
+        # AlterConfigs (the API aiokafka speaks) replaces a topic's whole dynamic config:
+        # send what the topic has, with the registry's values over it, so that a config
+        # an operator set and the registry does not name survives.
         await admin.alter_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, s.name, configs=s.configs()) for s in drifted]
+            [
+                ConfigResource(
+                    ConfigResourceType.TOPIC, s.name, configs={**dynamic[s.name], **s.configs()}
+                )
+                for s in drifted
+            ]
         )
         report.configs_altered.extend(s.name for s in drifted)
 
@@ -135,9 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     ):
         for name in names:
             print(f"topics: {label}: {name}")
-    if not report.changed:
+    for name in report.partitions_refused:
+        print(
+            f"topics: NOT growing compacted topic {name}: its keys would move to other "
+            "partitions; migrate it (new topic, copy, switch) instead",
+            file=sys.stderr,
+        )
+    if not report.changed and not report.partitions_refused:
         print(f"topics: all {len(TOPICS)} topics match the registry")
-    return 0
+    return 1 if report.partitions_refused else 0
 
 
 if __name__ == "__main__":
