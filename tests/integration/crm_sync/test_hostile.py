@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from chat_contracts.dlq import DeadLetter, DeadLetterReason
 from chat_contracts.settings import FieldMappingRule, TenantSettings
+from crm_sync.domain import chat_records
 from tests.integration.crm_sync.conftest import Crm
-from tests.integration.crm_sync.support import CHAT_ID_FIELDS, chat
+from tests.integration.crm_sync.support import CHAT_ID_FIELDS, chat, read_topic
 from tests.integration.crm_sync.test_sync import query
 
 NOT_NUMBERS = ("nan", "NaN", "inf", "-Infinity", "1e400", "-1e999")
@@ -53,3 +59,35 @@ async def test_a_key_that_is_not_utf8_stalls_no_tenant(crm: Crm) -> None:
     await crm.producer.conversations(crm.topics.conversations, [normal])
     await crm.results.wait(healthy, [normal.chat_id], timeout=20)
     await crm.results.wait(odd, [stray.chat_id], timeout=20)  # its value says whose it is
+
+
+async def test_a_bug_for_one_tenants_chat_stalls_no_other_and_ends_in_the_dlq(
+    crm: Crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cursed, _ = crm.tenant()
+    healthy, _ = crm.tenant()
+    person_record = chat_records.person_record  # as crm_sync.domain.plan imported it
+
+    def buggy(work: Any, *args: Any, **kwargs: Any) -> Any:
+        # Stands for any bug a visitor's values may find in the code one day.
+        if work.conversation.tenant_id == cursed:
+            raise RuntimeError("a bug no test found yet")
+        return person_record(work, *args, **kwargs)
+
+    monkeypatch.setattr("crm_sync.domain.plan.person_record", buggy)
+    doomed = chat(cursed)
+    normal = chat(healthy)
+    await crm.producer.conversations(crm.topics.conversations, [doomed])
+    await crm.producer.conversations(crm.topics.conversations, [normal])
+    await crm.results.wait(healthy, [normal.chat_id], timeout=20)
+    # Tried again (it may be a passing fault), then dead-lettered with what is needed to
+    # replay it: never a poll that rewinds for ever.
+    [failed] = await crm.results.wait(cursed, [doomed.chat_id], status="failed", timeout=60)
+    assert failed.error is not None
+    letters = [
+        DeadLetter.model_validate_json(v) for v in await read_topic(crm.bootstrap, crm.topics.dlq)
+    ]
+    [letter] = [d for d in letters if d.tenant_id == cursed]
+    assert letter.reason is DeadLetterReason.INTERNAL_ERROR
+    assert letter.original_value is not None
+    assert doomed.chat_id.encode() in letter.original_value

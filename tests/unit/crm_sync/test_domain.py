@@ -168,8 +168,12 @@ def test_retry_policy() -> None:
     assert retry.park_delay(RetryReason.REVOKED, 5, lambda: 0.5) == 100
     assert retry.park_delay(RetryReason.API_BUDGET, 1, lambda: 0.0) == 480
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    assert retry.given_up(start, start + timedelta(seconds=61))
-    assert not retry.given_up(start, start + timedelta(seconds=59))
+    revoked = RetryReason.REVOKED
+    assert retry.given_up(start, start + timedelta(seconds=61), revoked, 1)
+    assert not retry.given_up(start, start + timedelta(seconds=59), revoked, 9)
+    # A bug is tried internal_attempts times, however young the chat's first failure.
+    assert not retry.given_up(start, start, RetryReason.INTERNAL, 2)
+    assert retry.given_up(start, start, RetryReason.INTERNAL, 3)
     assert 0.1 <= retry.round_pause(2, lambda: 0.0) <= 0.2
 
 

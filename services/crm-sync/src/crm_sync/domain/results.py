@@ -126,10 +126,13 @@ def retry(
 
 def exhausted(work: ChatWork, error: SyncError) -> None:
     """Mark a chat parked for too long as given up."""
+    internal = error.code == RetryReason.INTERNAL.value
     work.failure = Failure(
         code="retries_exhausted",
         message=f"still failing after {work.source.attempt} attempts: {error.message}",
-        dlq_reason=DeadLetterReason.RETRIES_EXHAUSTED,
+        dlq_reason=DeadLetterReason.INTERNAL_ERROR
+        if internal
+        else DeadLetterReason.RETRIES_EXHAUSTED,
         salesforce_code=error.salesforce_error_code,
         fields=error.fields,
     )

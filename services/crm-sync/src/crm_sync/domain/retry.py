@@ -24,6 +24,8 @@ class RetryPolicy:
     park_backoff_max_s: float = 900.0
     budget_backoff_s: float = 600.0
     max_age_s: float = 3 * 24 * 3600.0
+    internal_attempts: int = 3
+    """A chat that met a bug this many times is dead-lettered: it will not pass."""
 
     def round_pause(self, round_no: int, jitter: Jitter) -> float:
         """Pause before write round `round_no` (2, 3, ...): exponential, full jitter."""
@@ -45,8 +47,13 @@ class RetryPolicy:
         """When a chat parked now may be tried again."""
         return now + timedelta(seconds=self.park_delay(reason, attempt, jitter))
 
-    def given_up(self, first_failed_at: datetime, now: datetime) -> bool:
-        """Parked for longer than the maximum age: dead-letter instead of parking again."""
+    def given_up(
+        self, first_failed_at: datetime, now: datetime, reason: RetryReason, attempt: int
+    ) -> bool:
+        """Dead-letter instead of parking again: parked for longer than the maximum age,
+        or failed by a bug `internal_attempts` times."""
+        if reason is RetryReason.INTERNAL and attempt >= self.internal_attempts:
+            return True
         return (now - first_failed_at).total_seconds() > self.max_age_s
 
 

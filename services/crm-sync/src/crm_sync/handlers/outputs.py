@@ -57,7 +57,9 @@ class Outputs:
         for work in works:
             parking = parked.get(id(work))
             first_failed = work.source.first_failed_at or now
-            if parking is not None and self.policy.given_up(first_failed, now):
+            if parking is not None and self.policy.given_up(
+                first_failed, now, parking.reason, work.source.attempt
+            ):
                 results.exhausted(work, parking.error)
                 parking = None
             if parking is None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from chat_contracts.keys import key_for_conversation, tenant_of_key
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason, SyncError, SyncRetry
+from chat_runtime.logging import get_logger
 from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord, Publisher, SettingsStore
 from crm_sync.domain.inbound import (
     ATTEMPT_HEADER,
@@ -28,6 +29,7 @@ from crm_sync.handlers.engine import SyncEngine
 from crm_sync.handlers.outputs import Outputs, OutTopics
 from crm_sync.metrics import SyncMetrics
 
+log = get_logger(__name__)
 DEFAULT_LINGER_MS = int(TenantSettings.model_fields["batch_linger_ms"].default)
 
 
@@ -94,6 +96,15 @@ class SyncConversations:
             reason = RetryReason.SALESFORCE_UNAVAILABLE
             error = SyncError(code=reason.value, message="Salesforce did not answer in time")
             return TenantOutcome(chunk, [Parking(w, reason, error) for w in chunk if not w.done])
+        except Exception as exc:
+            # A bug met by this tenant's chats must not cancel the other tenants' batches
+            # nor rewind the poll for ever: its chats are parked (it may pass), and
+            # dead-lettered after a few attempts (RetryPolicy.internal_attempts).
+            log.exception("writing a tenant's chats failed", tenant_id=tenant_id)
+            reason = RetryReason.INTERNAL
+            error = SyncError(code=reason.value, message=f"internal error: {type(exc).__name__}")
+            parked = [Parking(w, reason, error) for w in chunk if not w.done]
+            return TenantOutcome(chunk, parked, last_error=error)
 
 
 class ForwardDueRetries:
