@@ -94,7 +94,7 @@ def crm_settings(bootstrap: str, topics: Topics, ca_file: str, **extra: Any) -> 
 
 @pytest.fixture(scope="package")
 async def crm(kafka_bootstrap: str, sf_emulator: SalesforceEmulator) -> AsyncIterator[Crm]:
-    files = FileServer({"/invoice.pdf": b"%PDF-1.4 invoice"})
+    files = FileServer({"/invoice.pdf": b"%PDF-1.4 invoice"}, delay_s=0.05)
     async with temp_topics(kafka_bootstrap) as topics:
         responder = TokenResponder(sf_emulator)
         results = Results(kafka_bootstrap, topics.results)

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
@@ -238,18 +239,33 @@ class Producer:
 
 
 class FileServer:
-    """Serves a few files over plain HTTP on loopback (attachments of test chats)."""
+    """Serves files over plain HTTP on loopback (attachments of test chats); counts what it
+    served and how many requests it had open at once. `files` may be added to."""
 
-    def __init__(self, files: dict[str, bytes]) -> None:
-        served = files
+    def __init__(self, files: dict[str, bytes], delay_s: float = 0.0) -> None:
+        self.files = files
+        self.served: list[str] = []
+        self.open = 0
+        self.peak = 0
+        lock = threading.Lock()
+        server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                data = served.get(self.path)
-                self.send_response(200 if data is not None else 404)
-                self.end_headers()
-                if data is not None:
-                    self.wfile.write(data)
+                with lock:
+                    server.open += 1
+                    server.peak = max(server.peak, server.open)
+                    server.served.append(self.path)
+                try:
+                    time.sleep(delay_s)
+                    data = server.files.get(self.path)
+                    self.send_response(200 if data is not None else 404)
+                    self.end_headers()
+                    if data is not None:
+                        self.wfile.write(data)
+                finally:
+                    with lock:
+                        server.open -= 1
 
             def log_message(self, *args: Any) -> None:
                 return None

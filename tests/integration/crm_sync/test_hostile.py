@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -91,3 +92,19 @@ async def test_a_bug_for_one_tenants_chat_stalls_no_other_and_ends_in_the_dlq(
     assert letter.reason is DeadLetterReason.INTERNAL_ERROR
     assert letter.original_value is not None
     assert doomed.chat_id.encode() in letter.original_value
+
+
+async def test_attachments_are_bounded_per_chat_and_fetched_a_few_at_a_time(crm: Crm) -> None:
+    tenant, _ = crm.tenant()
+    run = uuid.uuid4().hex[:8]
+    paths = [f"/{run}/file-{i}.txt" for i in range(14)]
+    crm.files.files.update({p: f"attachment {p}".encode() for p in paths})
+    attachments = [{"name": p.rsplit("/", 1)[1], "url": f"{crm.files.url}{p}"} for p in paths]
+    crm.files.peak = 0
+    conv = chat(tenant, attachments=attachments)
+    await crm.producer.conversations(crm.topics.conversations, [conv])
+    [result] = await crm.results.wait(tenant, [conv.chat_id], timeout=30)
+    fetched = [p for p in crm.files.served if p.startswith(f"/{run}/")]
+    assert sorted(fetched) == sorted(paths[:10])  # the first ten, each once
+    assert result.attachments_uploaded == 10
+    assert crm.files.peak <= 4

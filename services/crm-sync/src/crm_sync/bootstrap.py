@@ -99,7 +99,12 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         hosts=settings.attachment_hosts,
     )
     engine_options = EngineOptions(
-        chat_id_field=settings.chat_id_field, max_rounds=settings.max_rounds, retry=policy
+        chat_id_field=settings.chat_id_field,
+        max_rounds=settings.max_rounds,
+        retry=policy,
+        max_attachments=settings.attachment_max_count,
+        fetch_bytes_per_round=settings.attachment_round_max_bytes,
+        fetch_concurrency=settings.attachment_concurrency,
     )
     engine = SyncEngine(port, caches, clock, engine_options, fetcher=fetcher)
     topics = OutTopics(

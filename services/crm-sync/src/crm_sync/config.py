@@ -84,6 +84,11 @@ class Settings(ServiceSettings):
     )
 
     attachment_max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    attachment_max_count: int = Field(10, ge=0, description="Attachments fetched per chat.")
+    attachment_round_max_bytes: int = Field(
+        64 * 1024 * 1024, gt=0, description="Attachment bytes held in memory per write round."
+    )
+    attachment_concurrency: int = Field(4, gt=0, description="Attachments fetched at once.")
     attachment_timeout_s: float = Field(10.0, gt=0)
     attachment_schemes: tuple[str, ...] = ("https",)
     attachment_hosts: tuple[str, ...] = Field(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason, SyncError
+from chat_runtime.logging import get_logger
 from crm_sync.adapters.ports import (
     CallRejected,
     Clock,
@@ -38,6 +39,8 @@ OBJECTS = {
     "support": ("Contact", "Case", "ContentVersion"),
 }
 
+log = get_logger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
@@ -47,6 +50,11 @@ class EngineOptions:
     max_rounds: int = 5
     max_file_bytes: int = 20 * 1024 * 1024
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_attachments: int = 10
+    """Attachments fetched per chat; a chat's others are skipped (logged)."""
+    fetch_bytes_per_round: int = 64 * 1024 * 1024
+    """Attachment bytes fetched into memory per round; beyond it, skipped (logged)."""
+    fetch_concurrency: int = 4
 
 
 class SyncEngine:
@@ -199,17 +207,41 @@ class SyncEngine:
             apply_results(plan, results_by_step, ctx)
 
     async def _load_files(self, plan: RoundPlan) -> None:
+        # Bounded: at most `max_attachments` a chat, `fetch_concurrency` at once, and
+        # `fetch_bytes_per_round` held, so that no chat (nor a round of 200) fills memory.
         loading = [w for chats in plan.activities.values() for w in chats if not w.files_loaded]
-        fetcher = self.fetcher
+        fetcher, options = self.fetcher, self.options
         if fetcher is not None:
+            wanted = []
+            for work in loading:
+                attachments = work.conversation.attachments
+                if len(attachments) > options.max_attachments:
+                    log.warning(
+                        "attachments over the per-chat limit skipped",
+                        chat_id=work.conversation.chat_id,
+                        skipped=len(attachments) - options.max_attachments,
+                    )
+                wanted += [(work, a) for a in attachments[: options.max_attachments]]
+            gate = asyncio.Semaphore(options.fetch_concurrency)
+            held = [0]
+            skipped: list[str] = []
 
             async def one(work: ChatWork, name: str, url: str) -> None:
-                data = await fetcher.fetch(url)
+                async with gate:
+                    if held[0] >= options.fetch_bytes_per_round:
+                        skipped.append(work.conversation.chat_id)
+                        return
+                    data = await fetcher.fetch(url)
                 if data is not None:
+                    held[0] += len(data)
                     work.files.append(PendingFile(name.rsplit(".", 1)[0] or name, name, data))
 
-            await asyncio.gather(
-                *(one(w, a.name, a.url) for w in loading for a in w.conversation.attachments)
-            )
+            await asyncio.gather(*(one(w, a.name, a.url) for w, a in wanted))
+            if skipped:
+                log.warning(
+                    "attachments over the round's byte budget skipped",
+                    skipped=len(skipped),
+                    chat_ids=sorted(set(skipped))[:20],
+                )
         for work in loading:
             work.files_loaded = True
