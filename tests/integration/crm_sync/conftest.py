@@ -84,6 +84,7 @@ def crm_settings(bootstrap: str, topics: Topics, ca_file: str, **extra: Any) -> 
         "budget_backoff_s": 3.0,
         "sf_timeout_s": 5.0,
         "attachment_schemes": ("http", "https"),
+        "attachment_allow_private": True,  # the test file server is on loopback
         "shutdown_timeout_s": 5.0,
         "log_level": os.environ.get("CRM_SYNC_TEST_LOG_LEVEL", "WARNING"),
         **topics.env(),

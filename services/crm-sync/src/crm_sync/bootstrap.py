@@ -97,6 +97,7 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         timeout_s=settings.attachment_timeout_s,
         schemes=settings.attachment_schemes,
         hosts=settings.attachment_hosts,
+        allow_private=settings.attachment_allow_private,
     )
     engine_options = EngineOptions(
         chat_id_field=settings.chat_id_field,

@@ -89,6 +89,11 @@ class Settings(ServiceSettings):
         64 * 1024 * 1024, gt=0, description="Attachment bytes held in memory per write round."
     )
     attachment_concurrency: int = Field(4, gt=0, description="Attachments fetched at once.")
+    attachment_allow_private: bool = Field(
+        False,
+        description="Fetch attachments from loopback, private and link-local addresses too "
+        "(a chat platform inside the deployment's own network).",
+    )
     attachment_timeout_s: float = Field(10.0, gt=0)
     attachment_schemes: tuple[str, ...] = ("https",)
     attachment_hosts: tuple[str, ...] = Field(

@@ -1,12 +1,18 @@
 """Attachments fetched from the chat platform's URLs, to be stored as files in Salesforce.
 
 Only the configured schemes (and hosts, when listed) are fetched, redirects are not
-followed and a file larger than the limit is skipped: a chat's URL must not make
-crm-sync reach into its own network or fill its memory.
+followed, a host that resolves to an address that is not public (loopback, private,
+link-local such as the cloud metadata service, reserved) is refused unless the settings
+allow it, and a file larger than the limit is skipped: a chat's URL must not make crm-sync
+reach into its own network or fill its memory. (The check resolves the name before httpx
+does: a name that resolves differently the second time is not caught.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,9 +32,11 @@ class HttpFileFetcher:
         timeout_s: float,
         schemes: tuple[str, ...] = ("https",),
         hosts: tuple[str, ...] = (),
+        allow_private: bool = False,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.max_bytes, self.schemes, self.hosts = max_bytes, schemes, {h.lower() for h in hosts}
+        self.allow_private = allow_private
         self._client = client or httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
 
     def allowed(self, url: str) -> bool:
@@ -41,6 +49,9 @@ class HttpFileFetcher:
     async def fetch(self, url: str) -> bytes | None:
         if not self.allowed(url):
             log.warning("attachment not fetched: scheme or host not allowed")
+            return None
+        if not self.allow_private and not await _public(url):
+            log.warning("attachment not fetched: the host is not a public address")
             return None
         try:
             async with self._client.stream("GET", url) as response:
@@ -61,3 +72,20 @@ class HttpFileFetcher:
     async def close(self) -> None:
         """Close the connections."""
         await self._client.aclose()
+
+
+async def _public(url: str) -> bool:
+    """Whether every address the URL's host resolves to is a public one."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, parts.port or 443, type=socket.SOCK_STREAM
+            )
+        except OSError:
+            return False
+        addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return bool(addresses) and all(a.is_global for a in addresses)
