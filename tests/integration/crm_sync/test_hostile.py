@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -108,3 +109,51 @@ async def test_attachments_are_bounded_per_chat_and_fetched_a_few_at_a_time(crm:
     assert sorted(fetched) == sorted(paths[:10])  # the first ten, each once
     assert result.attachments_uploaded == 10
     assert crm.files.peak <= 4
+
+
+async def _land(crm: Crm, tenant: str, count: int, *, beside: list[bytes] | None = None) -> float:
+    """Seconds until `count` fresh chats of `tenant` are all in Salesforce, produced after
+    the records `beside` (another tenant's), on the same partition."""
+    chats = [chat(tenant) for _ in range(count)]
+    started = time.monotonic()
+    for raw in beside or []:
+        await crm.producer.raw(crm.topics.conversations, b"hostile|" + raw[:8], raw)
+    await crm.producer.conversations(crm.topics.conversations, chats)
+    await crm.results.wait(tenant, [c.chat_id for c in chats], timeout=60)
+    return time.monotonic() - started
+
+
+async def test_a_tenant_sending_only_hostile_chats_does_not_slow_another(crm: Crm) -> None:
+    hostile, _ = crm.tenant(
+        custom_fields=[*CHAT_ID_FIELDS, {"object": "Lead", "name": "Seats__c", "type": "int"}]
+    )
+    healthy, _ = crm.tenant()
+    rules = (FieldMappingRule(object="Lead", source="custom_fields.Seats", target="Seats__c"),)
+    await crm.configure(TenantSettings(tenant_id=hostile, field_mapping=rules))
+    alone = await _land(crm, healthy, 5)
+    nasty = [
+        "nan",
+        "1e999999",
+        "' OR Id != null --",
+        "%_\\\\'\"",
+        "@{x}",
+        "{!Visitor.Email}",
+        "<script>alert(1)</script>",
+        "\u0000\u202e\ufeff",
+        "x" * 200_000,
+    ]
+    hostile_records = [
+        chat(
+            hostile,
+            visitor={"last_name": value[:80], "company": value[:80]},
+            custom_fields={"Seats": value},
+            notes=value,
+        )
+        .model_dump_json()
+        .encode()
+        for value in nasty
+    ]
+    hostile_records += [b"{not json", b"\xff\xfe", b'{"tenant_id": "' + hostile.encode() + b'"}']
+    beside = await _land(crm, healthy, 5, beside=hostile_records)
+    # A generous bound: the same work, plus the hostile chats' own (few) Salesforce calls.
+    assert beside < 3 * alone + 5, (alone, beside)
