@@ -3,6 +3,7 @@ ends with exactly one Task, every visitor with exactly one Lead, nothing dead-le
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,10 +47,10 @@ async def test_kill_9_mid_backlog_then_restart(
         first = CrmProcess(env, tmp_path / "first.log")
         try:
             await first.ready()
-            some = backlog.chats[: CHATS // 3]
-            for tenant in backlog.tenants:
-                mine = [c.chat_id for c in some if c.tenant_id == tenant][:50]
-                await results.wait(tenant, mine, status=None, timeout=120)
+            # Killed as soon as the first results are out: the whole backlog takes crm-sync
+            # about two seconds, so waiting for more could see it finish before the kill.
+            async with asyncio.timeout(120):
+                await results.first()
         finally:
             first.kill()
         written_before = sum(1 for seen in results.by_chat.values() if seen)

@@ -178,6 +178,11 @@ class Results:
         finally:
             await consumer.stop()
 
+    async def first(self) -> None:
+        """Return once any result has been read."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: any(self.by_chat.values()))
+
     async def wait(
         self,
         tenant: str,
