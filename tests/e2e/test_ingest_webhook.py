@@ -21,6 +21,8 @@ from typing import IO, Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chat_contracts import Conversation, DeadLetter
 from tests.integration.ingest.support import WAIT_S, Topics, eventually, ingest_topics, produce
@@ -276,3 +278,94 @@ def test_production_guards_stop_the_process_naming_the_variable(
     )
     assert result.returncode == 2, result.stderr
     assert named in result.stderr
+
+
+HOSTILE = st.sampled_from(
+    [
+        "' OR Id != null --",
+        "%_\\\\'\"",
+        "{!Visitor.Email}",
+        "@{x}",
+        "<script>alert(1)</script>",
+        "\u0000\u0007\u202e\ufeff",
+        "nan",
+        "1e999999999",
+        "😀" * 500,
+        "x" * 300_000,
+        "",
+        " ",
+    ]
+)
+ANY_TEXT = st.one_of(HOSTILE, st.text(max_size=40))
+
+
+def hostile_event(values: dict[str, Any]) -> dict[str, Any]:
+    body = fresh_chat()
+    chat_part = body["chat"]
+    chat_part["visitor"] = {**chat_part["visitor"], **values.get("visitor", {})}
+    for field in ("notes", "request_page"):
+        if field in values:
+            chat_part[field] = values[field]
+    if "text" in values:
+        chat_part["messages"] = [{**m, "text": values["text"]} for m in chat_part["messages"]]
+    if "custom_fields" in values:
+        chat_part["custom_fields"] = values["custom_fields"]
+    return body
+
+
+async def test_hostile_webhooks_are_accepted_or_refused_and_none_is_lost(ingest: Ingest) -> None:
+    events: list[dict[str, Any]] = []
+    visitor = st.fixed_dictionaries(
+        {}, optional={k: ANY_TEXT for k in ("name", "email", "phone", "company")}
+    )
+    values = st.fixed_dictionaries(
+        {},
+        optional={
+            "visitor": visitor,
+            "notes": ANY_TEXT,
+            "request_page": ANY_TEXT,
+            "text": ANY_TEXT,
+            "custom_fields": st.dictionaries(ANY_TEXT, ANY_TEXT, max_size=3),
+        },
+    )
+
+    @settings(max_examples=60, derandomize=True, database=None, deadline=None)
+    @given(values)
+    def collect_events(generated: dict[str, Any]) -> None:
+        events.append(hostile_event(generated))
+
+    collect_events()
+    statuses: dict[str, int] = {}
+    for event in events:
+        response = await post(ingest, encode(event))
+        assert response.status_code in {202, 400, 413}, (response.status_code, response.text)
+        statuses[event["event_id"]] = response.status_code
+    accepted = {e for e, status in statuses.items() if status == 202}
+    assert accepted, "some hostile chats are still chats"
+    # Every accepted event comes out: as a conversation, or as a dead letter with a reason.
+
+    def event_id(record: Any) -> str | None:
+        try:
+            return Conversation.model_validate_json(record.value).event_id
+        except ValueError:
+            return None
+
+    def letter_of(record: Any) -> str | None:
+        original = DeadLetter.model_validate_json(record.value).original_value or b""
+        return next((e for e in accepted if e.encode() in original), None)
+
+    out = await collect(
+        ingest.bootstrap,
+        ingest.topics.conversations,
+        lambda r: event_id(r) in accepted,
+        len(accepted),
+    )
+    landed = {event_id(r) for r in out}
+    if landed != accepted:
+        letters = await collect(
+            ingest.bootstrap, ingest.topics.dlq, lambda r: letter_of(r) is not None, 1
+        )
+        landed |= {letter_of(r) for r in letters}
+    assert landed == accepted
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=10) as client:
+        assert (await client.get("/readyz")).status_code == 200
