@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from simple_salesforce.api import Salesforce
 
 from auth_service.config import Settings
@@ -361,3 +363,82 @@ async def test_a_form_body_is_bounded_before_anything_is_read_or_checked(
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert not_utf8.status_code in (400, 401, 403)  # a refusal, not a 500
+
+
+HOSTILE_VALUES = [
+    "",
+    "²",
+    "9" * 5000,
+    "-1",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "\u0000\u202e",
+    "a|b",
+    "../../etc/passwd",
+    "%ff%fe",
+    "x" * 10_000,
+]
+HOSTILE_TEXT = st.one_of(st.sampled_from(HOSTILE_VALUES), st.text(max_size=30))
+
+
+async def test_hostile_requests_to_every_route_are_refused_never_a_500(
+    auth: RunningAuth, tenant: str
+) -> None:
+    requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
+    routes = st.sampled_from(
+        [
+            ("GET", "/connect"),
+            ("POST", "/connect"),
+            ("GET", "/oauth/callback"),
+            ("GET", "/admin/status"),
+            ("POST", "/admin/connect-link"),
+            ("POST", "/admin/permission-check"),
+            ("POST", "/admin/disconnect"),
+            ("GET", "/admin/settings"),
+            ("PUT", "/admin/settings"),
+        ]
+    )
+    names = st.sampled_from(["tenant", "expires", "sig", "state", "code", "action", "error"])
+    fields = st.dictionaries(names, HOSTILE_TEXT, max_size=5)
+    authorization = st.sampled_from(["", "Bearer wrong", "Bearer", "Basic x", "Bearer a b"])
+
+    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
+    @given(routes, fields, authorization)
+    def collect(route: tuple[str, str], params: dict[str, str], auth_header: str) -> None:
+        headers = {"Authorization": auth_header} if auth_header else {}
+        requests.append((route[0], route[1], params, headers))
+
+    collect()
+    # And every hostile value in each part of a signed link, which generated sets of
+    # parameters only sometimes complete.
+    for value in HOSTILE_VALUES:
+        for link in (
+            {"tenant": tenant, "expires": value, "sig": "x" * 43},
+            {"tenant": value, "expires": "9999999999", "sig": "x" * 43},
+            {"tenant": tenant, "expires": "9999999999", "sig": value},
+        ):
+            requests += [("GET", "/connect", link, {}), ("POST", "/connect", link, {})]
+    async with auth.http() as web:
+        for method, path, params, headers in requests:
+            form = method in {"POST", "PUT"} and path == "/connect"
+            response = await web.request(
+                method,
+                path,
+                params=None if form else params,
+                data=params if form else None,
+                headers=headers,
+            )
+            assert response.status_code < 500, (method, path, params, response.status_code)
+            assert response.status_code in {302, 303, 400, 401, 403, 404, 413}, (
+                method,
+                path,
+                params,
+                response.status_code,
+            )
+        # Nothing of the tenant changed: a stranger's requests connect or disconnect nothing.
+        status = await web.get(
+            "/admin/status",
+            params={"tenant": tenant},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+    assert status.json()["state"] == "not_connected"

@@ -29,4 +29,6 @@ def test_signature_is_hmac_sha256_of_id_and_issued_at() -> None:
     ).decode()
     assert signature_ok("secret", identity, issued, good)
     assert not signature_ok("other", identity, issued, good)
+    # A signature that is not ASCII (a broken proxy's answer) is a mismatch, not a TypeError.
+    assert not signature_ok("secret", identity, issued, "²" + good[1:])
     assert not signature_ok("secret", identity, "1767225600001", good)

@@ -33,7 +33,8 @@ def parse_identity_url(url: str) -> tuple[str, str]:
 def signature_ok(client_secret: str, identity_url: str, issued_at: str, signature: str) -> bool:
     """Salesforce's token `signature`: base64(HMAC-SHA256(client secret, id + issued_at))."""
     mac = hmac.new(client_secret.encode(), (identity_url + issued_at).encode(), hashlib.sha256)
-    return hmac.compare_digest(base64.b64encode(mac.digest()).decode(), signature)
+    # As bytes: compare_digest raises on a str with non-ASCII characters.
+    return hmac.compare_digest(base64.b64encode(mac.digest()), signature.encode())
 
 
 @dataclass(frozen=True, slots=True)

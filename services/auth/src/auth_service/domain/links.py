@@ -46,7 +46,8 @@ def verify_link(tenant_id: str, expires: str, sig: str, *, now: float, secret: b
     """Raise LinkError unless `sig` is a current signature of (tenant, expires)."""
     # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
     well_formed = expires.isascii() and expires.isdigit() and len(expires) <= _MAX_EXPIRES_DIGITS
-    if not well_formed or not sig or len(sig) > 128:
+    # hmac.compare_digest refuses str with non-ASCII characters (TypeError): check first.
+    if not well_formed or not sig or len(sig) > 128 or not sig.isascii():
         raise LinkError("malformed")
     expiry = int(expires)
     if not hmac.compare_digest(link_signature(tenant_id, expiry, secret), sig):
