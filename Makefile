@@ -93,7 +93,7 @@ schemas: setup ## Re-export the contracts' JSON Schema snapshots
 k8s-tools: ## Install kustomize, kubeconform and hadolint (pinned) into .tools/bin
 	@deploy/k8s/install-tools.sh
 
-k8s-validate: venv k8s-tools ## Render every deploy/k8s overlay, validate it offline, hadolint the Dockerfiles
+k8s-validate: venv k8s-tools ## Render every deploy/k8s overlay, validate it offline, hadolint the Dockerfile
 	@$(PY) -m deploy.k8s.validate
 
 test: setup kafka-up lint typecheck k8s-validate ## Lint, types, manifests and every test tier against the real broker

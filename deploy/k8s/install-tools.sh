@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the tools that render and check deploy/k8s and the Dockerfiles into .tools/
+# Installs the tools that render and check deploy/k8s and the Dockerfile into .tools/
 # (git-ignored), pinned, from the Go module proxy and PyPI. Idempotent: a tool already at
 # its pinned version is left alone. Usage: deploy/k8s/install-tools.sh [tools dir]
 set -euo pipefail

@@ -1,4 +1,4 @@
-"""Check deploy/k8s and the Dockerfiles offline: what `make k8s-validate` runs.
+"""Check deploy/k8s and the Dockerfile offline: what `make k8s-validate` runs.
 
     .venv/bin/python -m deploy.k8s.validate
 

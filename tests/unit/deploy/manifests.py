@@ -16,6 +16,7 @@ from deploy.k8s import validate
 
 ROOT = validate.ROOT
 IMAGE_PREFIX = "chat-salesforce/"
+RUN_AS = 10001  # the user deploy/Dockerfile creates
 Resource = dict[str, Any]
 
 

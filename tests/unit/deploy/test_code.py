@@ -47,6 +47,17 @@ def test_consumer_groups_in_the_code_are_the_ones_granted_and_scaled(
             assert group.name.split(".")[0] == probe.group_id, (name, group.name)
 
 
+def test_each_request_reply_client_asks_as_its_kafka_user(probes: dict[str, Probe]) -> None:
+    # The services name their request/reply client after settings.service_name (their
+    # bootstrap), and its reply topics go under `replies.<that name>.`: the only prefix
+    # their KafkaUser (the Deployment's name) may create and read. Another name would fail
+    # at start, in the cluster.
+    askers = {name: probe for name, probe in probes.items() if workload(name).asks_requests}
+    assert {"crm-sync", "bot-actions"} <= set(askers)
+    for name, probe in askers.items():
+        assert probe.service_name == name
+
+
 def test_webhook_and_normaliser_halves_are_split_by_the_environment(
     probes: dict[str, Probe],
 ) -> None:

@@ -12,6 +12,7 @@ from deploy.k8s.access import WORKLOADS, KafkaAccess
 from tests.unit.deploy.manifests import Overlay
 
 REGISTRY = {spec.name: spec for spec in TOPICS}
+RUNNERS = {"Deployment", "CronJob"}
 
 
 def test_the_generated_files_match_the_registry_and_the_access_table() -> None:
@@ -161,3 +162,12 @@ def test_each_principal_reads_only_its_own_reply_topics(prod: Overlay) -> None:
 def test_the_pruner_may_only_describe_and_delete_reply_topics(prod: Overlay) -> None:
     pruner = prod.get("KafkaUser", "reply-topic-pruner")
     assert _acl_index(pruner) == {("topic", REPLY_TOPIC_PREFIX, "prefix"): {"Describe", "Delete"}}
+
+
+def test_every_workload_runs_here_unless_external(overlay: Overlay) -> None:
+    # A user no Deployment or CronJob of the suite authenticates as is a grant nobody
+    # reviews, unless it is named as a workload run by someone else (the bot runtime).
+    runners = {r["metadata"]["name"] for r in overlay.resources if r["kind"] in RUNNERS}
+    for access in WORKLOADS:
+        assert (access.user in runners) != access.external, access.user
+    assert runners <= {a.user for a in WORKLOADS}, "every workload has an entry in access.py"

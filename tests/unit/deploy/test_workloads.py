@@ -9,6 +9,7 @@ import pytest
 
 from tests.unit.deploy.manifests import (
     ROOT,
+    RUN_AS,
     Overlay,
     Resource,
     container,
@@ -26,7 +27,6 @@ MIB = 1024 * 1024
 # Peak RSS targets per process (the benches' budget); auth has none of its own and is held
 # to the workers' one.
 PEAK_RSS = {"ingest": 200 * MB, "bot-actions": 200 * MB, "auth": 200 * MB, "crm-sync": 250 * MB}
-RUN_AS = 10001  # the user the Dockerfiles create
 # Secrets the operator creates (deploy/k8s/README.md says how); KafkaUsers' come from Strimzi.
 OPERATOR_SECRETS = {"kafka-cluster-ca", "ingest-webhook-secrets", "auth-secrets"}
 _SUFFIXES = {"Ki": 1024, "Mi": MIB, "Gi": 1024 * MIB, "k": 1000, "M": MB, "G": 1000 * MB}

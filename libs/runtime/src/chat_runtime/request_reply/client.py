@@ -108,10 +108,16 @@ class RequestReplyClient:
         return len(self._pending)
 
     async def start(self) -> None:
-        """Create the reply topic, start reading it from its end, start the producer."""
+        """Start the producer, create the reply topic and mark it alive at once (the
+        pruner takes a topic with no record for gone), then read it from its end."""
         if self._started:
             return
+        if self._producer is None:
+            self._producer = self._kit.producer("rr")
+        if self._own_producer:
+            await self._producer.start()
         await create_reply_topic(self._kit, self.reply_topic, self._topic_options)
+        await self._heartbeat()
         # A private topic: no group, no commits, no rebalances.
         consumer = self._kit.consumer("rr-reader")
         await consumer.start()
@@ -122,11 +128,6 @@ class RequestReplyClient:
         # skipped by a later "latest" lookup.
         await consumer.position(partition)
         self._consumer = consumer
-        if self._producer is None:
-            self._producer = self._kit.producer("rr")
-        if self._own_producer:
-            await self._producer.start()
-        await self._heartbeat()  # at once: the pruner never sees this topic idle
         self._tasks = [
             asyncio.create_task(self._read_replies(), name=f"rr:{self.reply_topic}"),
             asyncio.create_task(self._keep_beating(), name=f"rr-heartbeat:{self.reply_topic}"),
