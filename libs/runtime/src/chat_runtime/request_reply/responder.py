@@ -243,8 +243,12 @@ class Responder(Generic[R]):
             self._metrics.reply_failed(topic, exc.reason)
             log.warning("reply not delivered", reason=exc.reason, reply_to=reply_to[:200])
             return
-        outcome = str(getattr(reply, "code", None) or getattr(reply, "status", "ok"))
-        self._metrics.answered(topic, outcome, time.perf_counter() - started)
+        self._metrics.answered(topic, reply_outcome(reply), time.perf_counter() - started)
+
+
+def reply_outcome(reply: BaseModel) -> str:
+    """A reply as a metric label: its error code, else its status."""
+    return str(getattr(reply, "code", None) or getattr(reply, "status", "ok"))
 
 
 def _error(

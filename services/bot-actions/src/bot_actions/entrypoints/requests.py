@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from bot_actions.handlers.actions import BotActions, BotRequest
 from bot_actions.metrics import BotMetrics
 from chat_contracts.bot import BotActionRequest
-from chat_runtime.request_reply.responder import Handler, Request
+from chat_runtime.request_reply.responder import Handler, Request, reply_outcome
 
 REQUEST_TYPE: TypeAdapter[BotRequest] = TypeAdapter(BotActionRequest)
 
@@ -26,9 +26,7 @@ def bot_action_handler(actions: BotActions, metrics: BotMetrics) -> Handler[BotR
     async def handle(request: Request[BotRequest]) -> BaseModel:
         started = time.perf_counter()
         reply = await actions.handle(request.body)
-        code = getattr(reply, "code", None)
-        outcome = str(code.value) if code is not None else reply.status
-        metrics.answered(request.body.action, outcome, time.perf_counter() - started)
+        metrics.answered(request.body.action, reply_outcome(reply), time.perf_counter() - started)
         return reply
 
     return handle
