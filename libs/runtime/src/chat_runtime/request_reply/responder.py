@@ -137,7 +137,7 @@ class Responder(Generic[R]):
         """Handle one request record; never raises. Its log lines carry the correlation id
         and the tenant of the record key."""
         ids = {CORRELATION_ID: headers.get(CORRELATION_ID, "")[:128]}
-        if key and key.isascii():
+        if key:
             ids[TENANT_ID] = tenant_of_key(key)[:128]
         with bound_ids(ids):
             try:
@@ -275,6 +275,6 @@ def _tenant_hint(key: bytes | None, body: bytes) -> str:
         tenant = decoded.get("tenant_id") if isinstance(decoded, dict) else None
     except ValueError:
         tenant = None
-    if not isinstance(tenant, str) and key and key.isascii():
+    if not isinstance(tenant, str) and key:
         tenant = tenant_of_key(key)
     return tenant if isinstance(tenant, str) and _TENANT.fullmatch(tenant) else UNKNOWN_TENANT
