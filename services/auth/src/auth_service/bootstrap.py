@@ -75,24 +75,23 @@ def bootstrap(
 ) -> AuthService:
     """auth for `settings`; the Kafka side (stores, events, the token-request consumer)
     is built only for the adapters not given."""
+    if (store is None) != (settings_store is None):
+        # Both state tables run on Kafka together (one writer, started with them), or
+        # neither does: half of them would never be started.
+        raise ValueError("pass both stores, or neither")
     clock = clock or Clock()
     registry = registry if registry is not None else new_registry()
     metrics = build_auth_metrics(registry)
     ring = settings.key_ring()
     kit = settings.kafka()
     writer = KafkaWriter(kit)
-    own_store = (
-        KafkaTokenStore(kit, settings.refresh_tokens_topic, writer) if store is None else None
-    )
-    own_settings = (
-        TenantSettingsTable(kit, topic=settings.settings_topic, writer=writer)
-        if settings_store is None
-        else None
-    )
-    store = store or own_store
-    settings_store = settings_store or own_settings
-    assert store is not None
-    assert settings_store is not None
+    on_kafka = None
+    if store is None or settings_store is None:
+        on_kafka = (
+            KafkaTokenStore(kit, settings.refresh_tokens_topic, writer),
+            TenantSettingsTable(kit, topic=settings.settings_topic, writer=writer),
+        )
+        store, settings_store = on_kafka
     events = events or KafkaEventPublisher(writer, settings.connections_topic)
     own_sf = None
     if salesforce is None:
@@ -158,8 +157,8 @@ def bootstrap(
             store=settings_store, tokens=tokens, salesforce=salesforce
         ),
     )
-    if own_store is not None and own_settings is not None:
-        _run_on_kafka(service, writer, own_store, own_settings)
+    if on_kafka is not None:
+        _run_on_kafka(service, writer, *on_kafka)
     if own_sf is not None:
         service.after_shutdown.append(own_sf.aclose)
     return service
