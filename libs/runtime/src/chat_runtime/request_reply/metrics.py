@@ -40,23 +40,13 @@ class RequestReplyMetrics:
             buckets=_BUCKETS,
             registry=registry,
         )
-        # Labelled children cached per (topic, outcome): labels() costs a lock and a dict
-        # lookup per call, which shows at tens of thousands of requests a second.
-        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._child = LabelCache()
 
     def finished(self, topic: str, outcome: str, seconds: float) -> None:
         """Count one finished request; its round trip is observed only when it succeeded."""
-        children = self._children.get((topic, outcome))
-        if children is None:
-            children = (
-                self.requests.labels(topic=topic, outcome=outcome),
-                self.round_trip.labels(topic=topic),
-            )
-            self._children[(topic, outcome)] = children
-        counter, histogram = children
-        counter.inc()
+        self._child(self.requests, topic, outcome).inc()
         if outcome == "ok":
-            histogram.observe(seconds)
+            self._child(self.round_trip, topic).observe(seconds)
 
 
 class ResponderMetrics:
