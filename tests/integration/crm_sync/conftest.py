@@ -80,7 +80,6 @@ def crm_settings(bootstrap: str, topics: Topics, ca_file: str, **extra: Any) -> 
         "round_backoff_s": 0.05,
         "park_backoff_s": 1.0,
         "park_backoff_max_s": 2.0,
-        "retry_wait_cap_s": 2.0,
         "budget_backoff_s": 3.0,
         "sf_timeout_s": 5.0,
         "attachment_schemes": ("http", "https"),

@@ -402,7 +402,6 @@ def crm_env(
         "CRM_SYNC_LOG_LEVEL": "WARNING",
         "CRM_SYNC_PARK_BACKOFF_S": "1",
         "CRM_SYNC_PARK_BACKOFF_MAX_S": "2",
-        "CRM_SYNC_RETRY_WAIT_CAP_S": "2",
         "CRM_SYNC_SHUTDOWN_TIMEOUT_S": "10",
         **{f"CRM_SYNC_{k.upper()}": v for k, v in topics.env().items()},
     }
@@ -460,6 +459,6 @@ class Backlog:
                 r["Chat_Id__c"] for r in sf.query_all("SELECT Chat_Id__c FROM Task")["records"]
             ]
             emails = [r["Email"] for r in sf.query_all("SELECT Email FROM Lead")["records"]]
-            expected = {f"chat:{c.chat_id}" for c in self.chats if c.tenant_id == tenant}
+            expected = {f"chat:{tenant}:{c.chat_id}" for c in self.chats if c.tenant_id == tenant}
             assert sorted(tasks) == sorted(expected), f"tenant {tenant}: Tasks differ"
             assert sorted(emails) == sorted(self.visitors[tenant]), f"tenant {tenant}: Leads differ"

@@ -51,7 +51,10 @@ async def test_manual_create_answers_with_the_record_id(crm: Crm) -> None:
     sf = crm.emulator.client(org)
     soql = format_soql("SELECT WhoId, Chat_Id__c FROM Task WHERE Id = {}", task.record_id)
     record = sf.query(soql)["records"][0]
-    assert (record["WhoId"], record["Chat_Id__c"]) == (lead.record_id, f"chat:{conv.chat_id}")
+    assert (record["WhoId"], record["Chat_Id__c"]) == (
+        lead.record_id,
+        f"chat:{conv.tenant_id}:{conv.chat_id}",
+    )
 
 
 async def test_replies_never_go_to_data_topics_nor_wait_behind_a_vanished_caller(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from chat_contracts.dlq import DeadLetter, DeadLetterReason
+from chat_contracts.keys import key_for_conversation
 from chat_contracts.settings import FieldMappingRule, TenantSettings
+from chat_contracts.sync import RetryReason, SyncError, SyncRetry
 from crm_sync.domain import chat_records
 from tests.integration.crm_sync.conftest import Crm
-from tests.integration.crm_sync.support import CHAT_ID_FIELDS, chat, read_topic
+from tests.integration.crm_sync.support import CHAT_ID_FIELDS, chat, end_offset, read_topic
 from tests.integration.crm_sync.test_sync import query
 
 NOT_NUMBERS = ("nan", "NaN", "inf", "-Infinity", "1e400", "-1e999")
@@ -163,3 +167,56 @@ async def test_a_tenant_sending_only_hostile_chats_does_not_slow_another(crm: Cr
     beside = await _land(crm, healthy, 5, beside=hostile_records)
     # A generous bound: the same work, plus the hostile chats' own (few) Salesforce calls.
     assert beside < 3 * alone + 5, (alone, beside)
+
+
+async def test_two_tenants_on_one_org_keep_each_others_chats_with_the_same_id(
+    crm: Crm,
+) -> None:
+    # Two chat accounts (two tenants) may write to one Salesforce org, and their chat ids
+    # come from different systems: the same id in both is two chats, not one.
+    first, org = crm.tenant()
+    second = f"t{uuid.uuid4().hex[:10]}"
+    crm.responder.add(second, org)
+    crm.tenants[second] = org
+    shared = f"c-shared-{uuid.uuid4().hex[:8]}"
+    ours, theirs = chat(first, chat_id=shared), chat(second, chat_id=shared)
+    await crm.producer.conversations(crm.topics.conversations, [ours])
+    await crm.results.wait(first, [shared], timeout=20)
+    await crm.producer.conversations(crm.topics.conversations, [theirs])
+    [result] = await crm.results.wait(second, [shared], timeout=20)
+    assert result.deduped is False
+    tasks = query(crm, first, "SELECT Id, WhoId, Chat_Id__c FROM Task")
+    mine = [t for t in tasks if shared in str(t["Chat_Id__c"])]
+    assert len(mine) == 2
+    assert len({t["Chat_Id__c"] for t in mine}) == 2  # each tenant's key is its own
+
+
+async def test_a_parked_chat_waits_without_being_written_again_and_again(crm: Crm) -> None:
+    # A tenant disconnected for days parks its chats for days: each must cost one record on
+    # the retry topic, not one per wait of the retry consumer (2 s in these tests).
+    tenant, _ = crm.tenant()
+    conv = chat(tenant)
+    now = datetime.now(UTC)
+    retry = SyncRetry(
+        tenant_id=tenant,
+        conversation=conv,
+        attempt=1,
+        not_before=now + timedelta(seconds=7),
+        reason=RetryReason.REVOKED,
+        last_error=SyncError(code="revoked"),
+        first_failed_at=now,
+    )
+    await crm.producer.raw(
+        crm.topics.retry, key_for_conversation(conv), retry.model_dump_json().encode()
+    )
+
+    async def copies() -> int:  # the topic is shared with this package's other tests
+        written = await end_offset(crm.bootstrap, crm.topics.retry)
+        values = await read_topic(crm.bootstrap, crm.topics.retry, at_least=written)
+        return sum(conv.chat_id.encode() in v for v in values)
+
+    await asyncio.sleep(5.5)
+    assert await copies() == 1
+    [done] = await crm.results.wait(tenant, [conv.chat_id], timeout=20)
+    assert done.status == "ok"
+    assert await copies() == 1

@@ -42,7 +42,7 @@ async def test_new_visitor_becomes_a_lead_and_a_task_once(crm: Crm) -> None:
         crm,
         tenant,
         "SELECT Id, WhoId, Subject, Status, OwnerId, Description FROM Task WHERE Chat_Id__c = {}",
-        f"chat:{conv.chat_id}",
+        f"chat:{conv.tenant_id}:{conv.chat_id}",
     )
     assert (lead["Company"], lead["Phone"]) == ("Bloggs Ltd", "+442079460018")
     assert lead["OwnerId"] == task["OwnerId"] == agent_id(crm, tenant)
@@ -113,7 +113,10 @@ async def test_existing_leads_converted_leads_and_update_policy(crm: Crm) -> Non
     assert contact["Phone"] == "+15005550006"
     assert len(query(crm, tenant, "SELECT Id FROM Lead")) == 2
     [task] = query(
-        crm, tenant, "SELECT WhoId FROM Task WHERE Chat_Id__c = {}", f"chat:{conv.chat_id}"
+        crm,
+        tenant,
+        "SELECT WhoId FROM Task WHERE Chat_Id__c = {}",
+        f"chat:{conv.tenant_id}:{conv.chat_id}",
     )
     assert task["WhoId"] == conversion["contactId"]
 

@@ -103,7 +103,13 @@ class Harness:
             self.engine, self.store, self.publisher, self.outputs, self.clock, tenant_deadline_s=60
         )
         self.forward = ForwardDueRetries(
-            self.publisher, self.outputs, TOPICS, self.clock, self.metrics, wait_cap_s=10
+            self.publisher,
+            self.outputs,
+            TOPICS,
+            self.clock,
+            self.metrics,
+            max_held_bytes=1024 * 1024,
+            max_wait_s=3600,
         )
 
     def settings(self, tenant: str = "t1", **values: Any) -> TenantSettings:

@@ -382,6 +382,9 @@ class FakeClock:
         self.slept.append(seconds)
         self.t += max(0.0, seconds)
 
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
 
 @dataclass
 class FakeFetcher:

@@ -15,14 +15,17 @@ from crm_sync.domain.salesforce import ApiUsage, RecordError
 from tests.unit.crm_sync.conftest import conversation
 
 
-def test_chat_key_is_kind_and_id_and_stays_within_the_field() -> None:
+def test_chat_key_is_kind_tenant_and_id_and_stays_within_the_field() -> None:
     conv = conversation(chat_id="c-1")
-    assert visitor.chat_key(conv) == "chat:c-1"
+    assert visitor.chat_key(conv) == "chat:t1:c-1"
+    assert visitor.legacy_chat_key(conv) == "chat:c-1"
     long = conversation(kind="offline_message", chat_id="x" * 100)
     key = visitor.chat_key(long)
     assert len(key) == 64
     assert key.startswith("offline:")
     assert key == visitor.chat_key(long)
+    other = conversation("t2", kind="offline_message", chat_id="x" * 100)
+    assert visitor.chat_key(other) != key  # hashed keys stay per tenant too
 
 
 def test_names_fall_back_so_last_name_is_never_empty() -> None:

@@ -59,23 +59,46 @@ def parked(harness: Harness, in_seconds: float, attempt: int = 1) -> InRecord:
 async def test_due_chats_go_back_to_the_conversations_topic(harness: Harness) -> None:
     due, soon = parked(harness, -1, attempt=2), parked(harness, 3)
     await harness.forward([due, soon])
-    forwarded = harness.publisher.on(TOPICS.conversations)
-    assert len(forwarded) == 2
-    assert harness.clock.slept == [3.0]
-    first = forwarded[0]
+    [first] = harness.publisher.on(TOPICS.conversations)
     assert first.key == due.key
     headers = dict(first.headers)
     assert headers[ATTEMPT_HEADER] == b"3"
     assert headers[FIRST_FAILED_HEADER].startswith(b"2024-05-01T11:55")
+    assert harness.forward.wait_s() == 3.0
+    harness.clock.advance(3)
+    await harness.forward.forward_due()
+    assert [r.key for r in harness.publisher.on(TOPICS.conversations)] == [due.key, soon.key]
 
 
-async def test_chats_due_later_than_the_cap_are_parked_again(harness: Harness) -> None:
+async def test_a_chat_due_later_is_held_not_written_back(harness: Harness) -> None:
     late = parked(harness, 3600)
     await harness.forward([late])
     assert harness.publisher.on(TOPICS.conversations) == []
-    [again] = harness.publisher.on(TOPICS.retry)
-    assert (again.key, again.value) == (late.key, late.value)
-    assert harness.clock.slept == [10.0]
+    assert harness.publisher.on(TOPICS.retry) == []
+    assert harness.forward.hold.commit_offsets() == {("retry", 0): late.offset}
+    harness.clock.advance(3600)
+    await harness.forward.forward_due()
+    assert len(harness.publisher.on(TOPICS.conversations)) == 1
+    assert harness.forward.hold.commit_offsets() == {("retry", 0): late.offset + 1}
+
+
+async def test_a_failed_forward_keeps_the_chat_held_and_uncommitted(harness: Harness) -> None:
+    due = parked(harness, -1)
+    harness.publisher.fail = PublishError("broker down")
+    with pytest.raises(PublishError):
+        await harness.forward([due])
+    assert harness.forward.hold.commit_offsets() == {("retry", 0): due.offset}
+    harness.publisher.fail = None
+    await harness.forward.forward_due()
+    assert len(harness.publisher.on(TOPICS.conversations)) == 1
+    assert harness.forward.hold.commit_offsets() == {("retry", 0): due.offset + 1}
+
+
+async def test_a_parked_record_that_does_not_validate_is_dead_lettered(harness: Harness) -> None:
+    await harness.forward([InRecord("retry", 0, 7, b"t1|x", b"{not json")])
+    [letter] = harness.dead()
+    assert letter.original_value == b"{not json"
+    assert harness.forward.hold.commit_offsets() == {("retry", 0): 8}
 
 
 async def test_a_forwarded_chat_is_written_with_its_attempt(harness: Harness) -> None:

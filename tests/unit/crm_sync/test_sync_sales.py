@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chat_contracts.settings import FieldMappingRule, UpdatePolicy
 from tests.unit.crm_sync.conftest import Harness, conversation
 from tests.unit.crm_sync.fakes import CONNECTED_USER
@@ -30,7 +32,7 @@ async def test_new_visitor_becomes_a_lead_with_a_completed_task(harness: Harness
     assert task["Status"] == "Completed"
     assert task["Subject"] == f"Chat {conv.chat_id}"
     assert task["ActivityDate"] == "2024-05-01"
-    assert task["Chat_Id__c"] == f"chat:{conv.chat_id}"
+    assert task["Chat_Id__c"] == f"chat:{conv.tenant_id}:{conv.chat_id}"
     assert "Transcript:\n[11:55] Jo: Hi" in task["Description"]
     assert result.person is not None
     assert result.person.outcome == "created"
@@ -72,6 +74,31 @@ async def test_redelivered_chat_creates_nothing(harness: Harness) -> None:
     assert again.activity.outcome == "existing"
     assert again.person is not None
     assert again.person.outcome == "matched"
+
+
+async def test_a_chat_written_with_the_key_before_tenants_were_in_it_is_not_written_again(
+    harness: Harness,
+) -> None:
+    org = harness.salesforce.org("t1")
+    conv = conversation()
+    lead = org.add("Lead", LastName="Bloggs", Email=conv.visitor.email, Company="A")
+    org.add("Task", WhoId=lead, Subject="old", Chat_Id__c=f"chat:{conv.chat_id}")
+    [again] = await harness.send(conv)
+    assert again.deduped
+    assert len(org.all("Task")) == 1
+
+
+async def test_without_legacy_keys_only_the_tenants_key_counts(harness: Harness) -> None:
+    harness.engine.options = replace(harness.engine.options, legacy_chat_keys=False)
+    org = harness.salesforce.org("t1")
+    conv = conversation()
+    org.add("Task", Subject="another tenant's", Chat_Id__c=f"chat:{conv.chat_id}")
+    [result] = await harness.send(conv)
+    assert not result.deduped
+    assert sorted(t["Chat_Id__c"] for t in org.all("Task")) == [
+        f"chat:{conv.chat_id}",
+        f"chat:t1:{conv.chat_id}",
+    ]
 
 
 async def test_existing_lead_is_matched_most_recent_first(harness: Harness) -> None:

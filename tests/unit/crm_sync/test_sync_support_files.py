@@ -23,7 +23,7 @@ async def test_support_mode_writes_a_contact_and_a_chat_case(harness: Harness) -
     assert case["Origin"] == "Chat"
     assert "Company: Bloggs Ltd" in case["Description"]
     assert (case["SuppliedName"], case["SuppliedEmail"]) == ("Jo Bloggs", conv.visitor.email)
-    assert case["Chat_Id__c"] == f"chat:{conv.chat_id}"
+    assert case["Chat_Id__c"] == f"chat:{conv.tenant_id}:{conv.chat_id}"
     assert result.activity is not None
     assert result.activity.object == "Case"
     assert result.person is not None

@@ -32,12 +32,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         settings,
         sync=service.sync,
         linger=service.sync.linger_until,
-        forward=service.forward,
     )
     log.info("crm-sync configured", conversations=settings.conversations_topic)
     app = make_service_app(broker, settings, service)
     options = service.commands.options
     declare_consumer(app, [options.topic], options.group_id)
+    declare_consumer(app, [service.parked.topic], service.parked.group_id)
     return app
 
 

@@ -27,6 +27,7 @@ from crm_sync.config import Settings
 from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.tenant_state import TenantCaches
 from crm_sync.entrypoints.commands import REQUEST_TYPE, command_options
+from crm_sync.entrypoints.parked import ParkedConsumer
 from crm_sync.handlers.create_record import CreateRecord
 from crm_sync.handlers.engine import EngineOptions, SyncEngine
 from crm_sync.handlers.outputs import Outputs, OutTopics
@@ -41,6 +42,7 @@ class CrmSyncService(Lifecycle):
     settings: Settings
     sync: SyncConversations
     forward: ForwardDueRetries
+    parked: ParkedConsumer
     commands: RequestConsumer
 
 
@@ -101,6 +103,7 @@ def bootstrap(settings: Settings) -> CrmSyncService:
     )
     engine_options = EngineOptions(
         chat_id_field=settings.chat_id_field,
+        legacy_chat_keys=settings.legacy_chat_keys,
         max_rounds=settings.max_rounds,
         retry=policy,
         max_attachments=settings.attachment_max_count,
@@ -119,9 +122,22 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         engine, store, publisher, outputs, clock, tenant_deadline_s=settings.tenant_deadline_s
     )
     forward = ForwardDueRetries(
-        publisher, outputs, topics, clock, metrics, wait_cap_s=settings.retry_wait_cap_s
+        publisher,
+        outputs,
+        topics,
+        clock,
+        metrics,
+        max_held_bytes=settings.retry_hold_max_bytes,
+        max_wait_s=settings.retry_hold_max_wait_s,
     )
-    create = CreateRecord(port, store, caches, chat_id_field=settings.chat_id_field)
+    parked = ParkedConsumer(kit, settings.retry_topic, f"{settings.group_id}.retry", forward)
+    create = CreateRecord(
+        port,
+        store,
+        caches,
+        chat_id_field=settings.chat_id_field,
+        legacy_chat_keys=settings.legacy_chat_keys,
+    )
     commands = RequestConsumer(kit, command_options(settings), REQUEST_TYPE, create, base.responder)
 
     async def finish_commands() -> None:
@@ -136,9 +152,14 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         registry=registry,
         sync=sync,
         forward=forward,
+        parked=parked,
         commands=commands,
-        readiness={"tenant_settings": store.is_loaded, "commands": commands.ready},
-        on_startup=[publisher.start, store.start, requests.start, commands.start],
-        on_shutdown=[finish_commands],
+        readiness={
+            "tenant_settings": store.is_loaded,
+            "commands": commands.ready,
+            "parked": parked.ready,
+        },
+        on_startup=[publisher.start, store.start, requests.start, commands.start, parked.start],
+        on_shutdown=[finish_commands, parked.stop],
         after_shutdown=[requests.stop, store.stop, publisher.stop, close_http],
     )

@@ -65,6 +65,12 @@ class Settings(ServiceSettings):
         description="External-id field on Task/Case holding the chat id, when the org has it; "
         "without it the Subject (which names the chat id) is the dedupe key.",
     )
+    legacy_chat_keys: bool = Field(
+        True,
+        description="Also find chats by the `chat:<id>` key earlier versions wrote (the "
+        "key is now `chat:<tenant>:<id>`), so a chat synced before an upgrade is not written "
+        "again. Turn off once the conversations topic holds nothing older than the upgrade.",
+    )
     describe_ttl_s: float = Field(3600.0, gt=0)
     owner_cache_ttl_s: float = Field(900.0, gt=0)
 
@@ -79,8 +85,16 @@ class Settings(ServiceSettings):
     retry_max_age_s: float = Field(
         3 * 24 * 3600.0, gt=0, description="Parked longer than this: dead-lettered."
     )
-    retry_wait_cap_s: float = Field(
-        20.0, gt=0, description="Longest the retry consumer waits before re-parking."
+    retry_hold_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        gt=0,
+        description="Parked chats the retry consumer holds in memory until due; when full "
+        "it reads no more of the retry topic until some are due.",
+    )
+    retry_hold_max_wait_s: float = Field(
+        3600.0,
+        gt=0,
+        description="A parked chat's not-before further away than this counts as this far.",
     )
 
     attachment_max_bytes: int = Field(10 * 1024 * 1024, gt=0)

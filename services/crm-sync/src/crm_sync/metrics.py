@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from chat_runtime.metrics import NAMESPACE, ServiceMetrics
 
@@ -21,7 +21,9 @@ class SyncMetrics:
     api_calls: Counter
     """Salesforce API calls spent by the sync; label `tenant`."""
     retries: Counter
-    """Parked chats forwarded back (`forwarded`) or parked again (`waiting`)."""
+    """Parked chats forwarded back to the conversations topic (`forwarded`)."""
+    parked_held: Gauge
+    """Parked chats the retry consumer holds in memory until they are due."""
 
 
 def build_sync_metrics(registry: CollectorRegistry, base: ServiceMetrics) -> SyncMetrics:
@@ -53,6 +55,12 @@ def build_sync_metrics(registry: CollectorRegistry, base: ServiceMetrics) -> Syn
             "crm_sync_retries",
             "Parked chats seen by the retry consumer, by what happened to them.",
             ["outcome"],
+            namespace=NAMESPACE,
+            registry=registry,
+        ),
+        parked_held=Gauge(
+            "crm_sync_parked_held",
+            "Parked chats held in memory by the retry consumer until they are due.",
             namespace=NAMESPACE,
             registry=registry,
         ),

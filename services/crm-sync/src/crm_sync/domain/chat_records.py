@@ -10,7 +10,7 @@ from chat_contracts.chat import DESCRIPTION_LIMIT
 from crm_sync.domain.details import render, transcript_file_name
 from crm_sync.domain.mapping import fit, mapped_fields
 from crm_sync.domain.salesforce import FieldValue, NewRecord, Ref
-from crm_sync.domain.visitor import chat_key, names, phone, subject
+from crm_sync.domain.visitor import chat_key, legacy_chat_key, names, phone, subject
 from crm_sync.domain.work import ChatWork, PendingFile, TenantContext
 
 # Where ingest's cuts land in Salesforce, to report them as `Object.Field`.
@@ -96,12 +96,17 @@ def activity_record(
     return _fitted(work, ctx, sobject, {k: v for k, v in fields.items() if v != ""})
 
 
-def dedupe_key(work: ChatWork, ctx: TenantContext) -> str:
-    """The value the activity's key field holds for this chat."""
+def dedupe_keys(work: ChatWork, ctx: TenantContext) -> tuple[str, ...]:
+    """Every value an activity already written for this chat may hold in the key field:
+    the key `activity_record` writes first, then the one earlier versions wrote."""
     if ctx.key_field == "Subject":
-        return subject(work.conversation)
+        return (subject(work.conversation),)
     spec = ctx.schema.obj(ctx.activity_object).field(ctx.key_field)
-    return chat_key(work.conversation, (spec.length if spec else None) or 64)
+    limit = (spec.length if spec else None) or 64
+    key = chat_key(work.conversation, limit)
+    if not ctx.legacy_chat_keys:
+        return (key,)
+    return (key, legacy_chat_key(work.conversation, limit))
 
 
 def ingest_truncations(work: ChatWork, ctx: TenantContext) -> set[str]:

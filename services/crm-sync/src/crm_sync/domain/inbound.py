@@ -114,15 +114,15 @@ def decode_chats(records: Sequence[InRecord]) -> tuple[list[ChatWork], list[Dead
 
 def decode_retries(
     records: Sequence[InRecord],
-) -> tuple[list[tuple[InRecord, SyncRetry]], list[DeadLetter]]:
-    """Parked chats; what does not validate as dead letters."""
+) -> tuple[list[tuple[InRecord, SyncRetry]], list[tuple[InRecord, DeadLetter]]]:
+    """Parked chats; what does not validate as dead letters, each with its record."""
     adapter = value_adapter(CRM_SYNC_RETRY.name)
     retries, dead = [], []
     for record in records:
         try:
             retries.append((record, adapter.validate_json(record.value or b"")))
         except ValidationError as exc:
-            dead.append(dead_letter_for(record, exc))
+            dead.append((record, dead_letter_for(record, exc)))
     return retries, dead
 
 

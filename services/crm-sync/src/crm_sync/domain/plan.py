@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crm_sync.domain import policy
-from crm_sync.domain.chat_records import activity_record, dedupe_key, person_record
+from crm_sync.domain.chat_records import activity_record, dedupe_keys, person_record
 from crm_sync.domain.matching import PersonMatch, by_email, by_phone, select_person
 from crm_sync.domain.owner import resolve
 from crm_sync.domain.salesforce import (
@@ -67,7 +67,7 @@ def read_queries(
             for v in phone_variants(found[1])
         }
     )
-    keys = sorted({dedupe_key(w, ctx) for w in works})
+    keys = sorted({k for w in works for k in dedupe_keys(w, ctx)})
     fields = _person_fields(ctx)
     queries = {
         ACTIVITIES: InQuery(
@@ -130,7 +130,9 @@ class _Planner:
             ctx.connected_user_id,
             use_agent=not work.drop_owner,
         )
-        existing = self.acts.get(dedupe_key(work, ctx))
+        existing = next(
+            (row for k in dedupe_keys(work, ctx) if (row := self.acts.get(k)) is not None), None
+        )
         if existing is not None and work.activity_id is None:
             work.activity_id = str(existing["Id"])
         match = select_person(self._candidates(work), ctx.person_object)

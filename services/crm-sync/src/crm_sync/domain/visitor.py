@@ -21,9 +21,26 @@ _PHONE_FORMATS = (
 
 
 def chat_key(conversation: Conversation, limit: int = 64) -> str:
-    """The value of the Task/Case chat-id field: `chat:<id>` or `offline:<id>`.
+    """The value of the Task/Case chat-id field: `chat:<tenant>:<id>` or
+    `offline:<tenant>:<id>`.
 
-    Past `limit` characters the id is replaced by its SHA-256, so the key stays unique.
+    The tenant is part of the key because two tenants (two chat accounts) may write to one
+    org, and their chat ids come from different systems. Past `limit` characters the tenant
+    and id are replaced by their SHA-256, so the key stays unique.
+    """
+    prefix = KEY_PREFIX[conversation.kind]
+    key = f"{prefix}:{conversation.tenant_id}:{conversation.chat_id}"
+    if len(key) <= limit:
+        return key
+    scoped = f"{conversation.tenant_id}\x00{conversation.chat_id}"
+    return f"{prefix}:{hashlib.sha256(scoped.encode()).hexdigest()}"[:limit]
+
+
+def legacy_chat_key(conversation: Conversation, limit: int = 64) -> str:
+    """The key versions before the tenant was in it wrote: `chat:<id>` (`offline:<id>`).
+
+    Still looked up (setting `legacy_chat_keys`), so a chat synced before the upgrade and
+    replayed after it is not written twice.
     """
     prefix = KEY_PREFIX[conversation.kind]
     key = f"{prefix}:{conversation.chat_id}"

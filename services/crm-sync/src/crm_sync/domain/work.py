@@ -109,6 +109,8 @@ class TenantContext:
     users: dict[str, str]
     """Agent email -> active User id ("" when no such User)."""
     chat_id_field: str = "Chat_Id__c"
+    legacy_chat_keys: bool = True
+    """Also look an activity up by the key versions before the tenant-scoped key wrote."""
 
     @property
     def person_object(self) -> Literal["Lead", "Contact"]:

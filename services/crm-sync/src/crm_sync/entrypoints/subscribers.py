@@ -1,6 +1,6 @@
 """The Kafka subscribers: thin, each hands raw records to one use case.
 
-Conversations and parked chats arrive in batches (FastStream's `getmany`), untouched: the
+Conversations arrive in batches (FastStream's `getmany`), untouched: the
 use case decodes each record once and dead-letters what does not validate, so a bad record
 can never fail a whole batch in a loop. A batch is committed only after the use case has
 published every result (explicit `ack` inside the in-flight guard); a failure rewinds it.
@@ -35,7 +35,6 @@ log = get_logger(__name__)
 # After Kafka refused a batch's output, wait before the batch comes again, so an outage is
 # not a busy loop.
 RETRY_PAUSE_S: Final = 1.0
-RETRY_POLL_RECORDS: Final = 500
 
 BatchHandler = Callable[[Sequence[InRecord]], Awaitable[None]]
 Linger = Callable[[Sequence[InRecord]], float]
@@ -98,11 +97,10 @@ def register(
     settings: Settings,
     *,
     sync: BatchHandler,
-    forward: BatchHandler,
     linger: Linger | None = None,
 ) -> None:
-    """Subscribe the use cases: conversations and parked chats (manual create commands are
-    answered by the runtime's responder, see `app`)."""
+    """Subscribe the conversations use case (parked chats are read by `parked`, manual
+    create commands answered by the runtime's responder, see `app`)."""
     _batches(
         broker,
         settings.conversations_topic,
@@ -111,12 +109,4 @@ def register(
         settings.poll_timeout_ms,
         sync,
         linger,
-    )
-    _batches(
-        broker,
-        settings.retry_topic,
-        f"{settings.group_id}.retry",
-        RETRY_POLL_RECORDS,
-        settings.poll_timeout_ms,
-        forward,
     )

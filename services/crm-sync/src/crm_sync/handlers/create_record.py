@@ -26,7 +26,7 @@ from crm_sync.adapters.ports import (
     TenantUnavailable,
 )
 from crm_sync.domain import owner
-from crm_sync.domain.chat_records import activity_record, dedupe_key, person_record
+from crm_sync.domain.chat_records import activity_record, dedupe_keys, person_record
 from crm_sync.domain.errors import Action, classify
 from crm_sync.domain.matching import by_email, select_person
 from crm_sync.domain.plan import PERSONS, USERS
@@ -64,9 +64,11 @@ class CreateRecord:
         caches: TenantCaches,
         *,
         chat_id_field: str,
+        legacy_chat_keys: bool = True,
     ) -> None:
         self.port, self.store, self.caches = port, store, caches
         self.chat_id_field = chat_id_field
+        self.legacy_chat_keys = legacy_chat_keys
 
     async def __call__(self, request: Request[CreateRecordCommand]) -> Reply:
         """The responder's handler: the request arrives validated and within its deadline
@@ -89,7 +91,12 @@ class CreateRecord:
         settings = base.model_copy(update={"mode": _MODE[sobject]})
         connection = await self.port.connection(tenant)
         ctx = TenantContext(
-            settings, await self._schema(tenant), connection.user_id, {}, self.chat_id_field
+            settings,
+            await self._schema(tenant),
+            connection.user_id,
+            {},
+            self.chat_id_field,
+            self.legacy_chat_keys,
         )
         work = ChatWork(command.conversation) if command.conversation is not None else None
         reads = await self._read(command, ctx, work)
@@ -138,7 +145,7 @@ class CreateRecord:
             queries[PERSONS] = InQuery(person_object, fields, "Email", (email,))
         if work is not None and command.object in ("Task", "Case"):
             queries["activities"] = InQuery(
-                ctx.activity_object, ("Id", ctx.key_field), ctx.key_field, (dedupe_key(work, ctx),)
+                ctx.activity_object, ("Id", ctx.key_field), ctx.key_field, dedupe_keys(work, ctx)
             )
         asker = command.requested_by or (owner.agent_email(work.conversation) if work else None)
         cached = self.caches.users.get((command.tenant_id, asker)) if asker else None

@@ -47,6 +47,7 @@ class EngineOptions:
     """How hard the engine tries (from the settings)."""
 
     chat_id_field: str = "Chat_Id__c"
+    legacy_chat_keys: bool = True
     max_rounds: int = 5
     max_file_bytes: int = 20 * 1024 * 1024
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -158,7 +159,12 @@ class SyncEngine:
             try:
                 schema = await self._schema(tenant_id, settings, outcome)
                 ctx = TenantContext(
-                    settings, schema, connection.user_id, {}, self.options.chat_id_field
+                    settings,
+                    schema,
+                    connection.user_id,
+                    {},
+                    self.options.chat_id_field,
+                    self.options.legacy_chat_keys,
                 )
                 await self._round(tenant_id, pending, ctx, outcome)
             except SalesforceUnavailable as exc:

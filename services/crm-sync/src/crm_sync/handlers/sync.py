@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 
 from chat_contracts.keys import key_for_conversation, tenant_of_key
 from chat_contracts.settings import TenantSettings
@@ -24,6 +25,7 @@ from crm_sync.domain.inbound import (
     decode_retries,
 )
 from crm_sync.domain.outcome import Parking, TenantOutcome
+from crm_sync.domain.parked import Held, ParkedHold
 from crm_sync.domain.work import ChatWork
 from crm_sync.handlers.engine import SyncEngine
 from crm_sync.handlers.outputs import Outputs, OutTopics
@@ -108,9 +110,10 @@ class SyncConversations:
 
 
 class ForwardDueRetries:
-    """A poll of `crm.sync.retry.v1`: each parked chat goes back to the conversations topic
-    (same key, so it stays with its visitor's other chats) once its not-before time has
-    come. The poll is held at most `wait_cap_s`; chats not due by then are parked again."""
+    """Parked chats of `crm.sync.retry.v1`: each is held in memory (`ParkedHold`) until its
+    not-before time, then goes back to the conversations topic (same key, so it stays with
+    its visitor's other chats). A parked chat is never written back to the retry topic to
+    wait: it costs one record however long it waits. The Kafka side is `ParkedConsumer`."""
 
     def __init__(
         self,
@@ -120,32 +123,51 @@ class ForwardDueRetries:
         clock: Clock,
         metrics: SyncMetrics,
         *,
-        wait_cap_s: float,
+        max_held_bytes: int,
+        max_wait_s: float,
     ) -> None:
         self.publisher, self.outputs, self.topics = publisher, outputs, topics
-        self.clock, self.metrics, self.wait_cap_s = clock, metrics, wait_cap_s
+        self.clock, self.metrics = clock, metrics
+        self.hold = ParkedHold(max_held_bytes, timedelta(seconds=max_wait_s))
 
     async def __call__(self, records: Sequence[InRecord]) -> None:
+        """Hold `records`, then publish what is due (the consumer's one step)."""
+        self.add(records)
+        await self.forward_due()
+
+    def add(self, records: Sequence[InRecord]) -> None:
+        """Hold records read from the retry topic; one that does not validate is due at
+        once as a dead letter."""
+        now = self.clock.now()
         retries, dead = decode_retries(records)
-        out = self.outputs.dead_letters(dead)
-        until = self.clock.monotonic() + self.wait_cap_s
-        while retries:
-            now = self.clock.now()
-            out += [self._forward(r) for _, r in retries if r.not_before <= now]
-            retries = [(rec, r) for rec, r in retries if r.not_before > now]
-            left = until - self.clock.monotonic()
-            if not retries or left <= 0:
-                break
+        for record, retry in retries:
+            self.hold.add(Held(record, retry=retry), now)
+        for record, letter in dead:
+            self.hold.add(Held(record, letter=letter), now)
+        self.metrics.parked_held.set(len(self.hold))
+
+    def wait_s(self) -> float | None:
+        """Seconds until the next held chat is due (None: nothing held)."""
+        due = self.hold.next_due()
+        return None if due is None else max(0.0, (due - self.clock.now()).total_seconds())
+
+    async def forward_due(self) -> None:
+        """Publish every held record that is due; on a failed publish they stay held (and
+        uncommitted) and the error is raised."""
+        now = self.clock.now()
+        taken = self.hold.take_due(now)
+        if not taken:
+            return
+        letters = [h.letter for h in taken if h.letter is not None]
+        out = self.outputs.dead_letters(letters)
+        out += [self._forward(h.retry) for h in taken if h.retry is not None]
+        try:
             await self.publisher.publish_many(out)
-            out = []
-            soonest = min(r.not_before for _, r in retries)
-            await self.clock.sleep(min(left, (soonest - now).total_seconds()))
-        self.metrics.retries.labels("waiting").inc(len(retries))
-        out += [
-            OutRecord(self.topics.retry, rec.key or b"", rec.value or b"", rec.headers)
-            for rec, _ in retries
-        ]
-        await self.publisher.publish_many(out)
+        except BaseException:
+            self.hold.put_back(taken, now)
+            raise
+        self.hold.settle(taken)
+        self.metrics.parked_held.set(len(self.hold))
 
     def _forward(self, retry: SyncRetry) -> OutRecord:
         self.metrics.retries.labels("forwarded").inc()
