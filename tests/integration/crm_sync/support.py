@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
+from chat_contracts import topics
 from chat_contracts.auth import (
     TokenErrorCode,
     TokenErrorReply,
@@ -44,6 +45,16 @@ CHAT_ID_FIELDS = [
     {"object": "Case", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
 ]
 ROLES = ("conversations", "retry", "results", "dlq", "commands", "settings", "tokens")
+REGISTRY = {
+    "conversations": topics.CHAT_CONVERSATIONS,
+    "retry": topics.CRM_SYNC_RETRY,
+    "results": topics.CRM_SYNC_RESULTS,
+    "dlq": topics.CRM_DLQ,
+    "commands": topics.CRM_COMMANDS,
+    "settings": topics.TENANT_SETTINGS,
+    "tokens": topics.AUTH_TOKEN_REQUESTS,
+}
+"""The registry's topic of each role: test topics get its size limits."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,12 @@ async def temp_topics(bootstrap: str, partitions: int = 1) -> AsyncIterator[Topi
     try:
         await admin.create_topics(
             [
-                NewTopic(name, partitions if role in ("conversations", "retry") else 1, 1)
+                NewTopic(
+                    name,
+                    partitions if role in ("conversations", "retry") else 1,
+                    1,
+                    topic_configs=dict(REGISTRY[role].extra_configs),
+                )
                 for role, name in names.items()
             ]
         )
@@ -213,7 +229,11 @@ class Producer:
 
     def __init__(self, bootstrap: str) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_request_size=topics.LARGE_MESSAGE_BYTES,
         )
 
     async def start(self) -> None:

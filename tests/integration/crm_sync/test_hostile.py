@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -220,3 +222,45 @@ async def test_a_parked_chat_waits_without_being_written_again_and_again(crm: Cr
     [done] = await crm.results.wait(tenant, [conv.chat_id], timeout=20)
     assert done.status == "ok"
     assert await copies() == 1
+
+
+async def test_a_record_too_large_to_copy_into_its_dead_letter_stalls_no_one(crm: Crm) -> None:
+    # The conversations topic takes records up to 4 MiB; a dead letter carries the original
+    # base64, a third larger. Refused by Kafka, it would rewind the poll for ever.
+    tenant, _ = crm.tenant()
+    mark = uuid.uuid4().hex
+    huge = json.dumps({"tenant_id": tenant, "mark": mark, "pad": "x" * 3_500_000}).encode()
+    behind = chat(tenant)
+    await crm.producer.raw(crm.topics.conversations, f"{tenant}|x".encode(), huge)
+    await crm.producer.conversations(crm.topics.conversations, [behind])
+    await crm.results.wait(tenant, [behind.chat_id], timeout=30)
+    written = await end_offset(crm.bootstrap, crm.topics.dlq)
+    letters = [
+        DeadLetter.model_validate_json(v)
+        for v in await read_topic(crm.bootstrap, crm.topics.dlq, at_least=written)
+    ]
+    [letter] = [d for d in letters if d.tenant_id == tenant]
+    assert letter.original_value is None  # too large to carry; where it is instead:
+    assert (letter.source_topic, letter.source_offset) == (crm.topics.conversations, ANY)
+    assert "not copied" in letter.message
+
+
+async def test_a_visitor_typing_a_composite_reference_is_written_verbatim_and_halts_no_one(
+    crm: Crm,
+) -> None:
+    # Salesforce resolves `@{ref.field}` anywhere in a Composite subrequest's body: a
+    # visitor's `@{x}` would halt the whole call, and every chat of the batch with it.
+    tenant, _ = crm.tenant()
+    typed = "my code is @{x} and @{p[0].id}"
+    odd = chat(tenant, visitor={"last_name": "@{x}"}, notes=typed, subject=typed)
+    normal = [chat(tenant) for _ in range(3)]
+    await crm.producer.conversations(crm.topics.conversations, [odd, *normal])
+    done = await crm.results.wait(tenant, [c.chat_id for c in [odd, *normal]], timeout=20)
+    assert {r.status for r in done} == {"ok"}
+    # Written at the first try: none was parked on the way.
+    assert all(len(crm.results.by_chat[(tenant, r.chat_id)]) == 1 for r in done)
+    assert odd.visitor.email is not None
+    [lead] = query(crm, tenant, "SELECT Id, LastName FROM Lead WHERE Email = {}", odd.visitor.email)
+    assert lead["LastName"] == "@{x}"
+    [task] = query(crm, tenant, "SELECT Subject FROM Task WHERE WhoId = {}", lead["Id"])
+    assert typed in task["Subject"]

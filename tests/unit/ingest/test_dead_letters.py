@@ -6,7 +6,8 @@ import pytest
 
 from chat_contracts import DeadLetter, DeadLetterReason, RawChatEvent
 from chat_contracts.base import UNKNOWN_TENANT
-from ingest_service.domain.dead_letters import COPY_LIMIT_BYTES, Rejected, dead_letter, read_raw
+from chat_contracts.dlq import COPY_LIMIT_BYTES
+from ingest_service.domain.dead_letters import Rejected, dead_letter, read_raw
 from tests.unit.ingest.factories import CHAT, Record, chat, raw_value
 
 

@@ -21,6 +21,7 @@ from chat_contracts.base import (
     UtcDatetime,
     utc_now,
 )
+from chat_contracts.topics import LARGE_MESSAGE_BYTES
 
 SECRET_HEADER_MARKERS: Final = (
     "authorization",
@@ -35,6 +36,18 @@ SECRET_HEADER_MARKERS: Final = (
     "session",
 )
 """A header whose lower-cased name contains one of these never keeps its value in a DLQ."""
+COPY_LIMIT_BYTES: Final = (LARGE_MESSAGE_BYTES - 128 * 1024) * 3 // 4
+"""The largest original value a dead letter carries: base64 (4/3 larger) with the rest of
+the letter, it must fit a record of the DLQ topics."""
+
+
+def original_copy(value: bytes | None, message: str) -> tuple[bytes | None, str]:
+    """The original value a dead letter carries, and its message. A value too large to
+    carry is left out and the message says so: the letter's source topic, partition and
+    offset say where it is (a record the DLQ topic refused would stop its consumer)."""
+    if value is not None and len(value) > COPY_LIMIT_BYTES:
+        return None, f"{message} (original value of {len(value)} bytes not copied)"
+    return value, message
 
 
 class DeadLetterReason(StrEnum):

@@ -10,9 +10,13 @@ from dataclasses import dataclass, field
 
 DAY_MS = 24 * 60 * 60 * 1000
 LARGE_MESSAGE_BYTES = 4 * 1024 * 1024
-"""`max.message.bytes` of the chat topics: a webhook body may be 1 MiB, and its raw
-record, its conversation and its dead letter (base64, a third larger) must all fit."""
+"""`max.message.bytes` of the topics that carry a chat or a copy of one: a webhook body may
+be 1 MiB, and its raw record, its conversation, its dead letter (base64, a third larger;
+an original too large for that is not copied, see `dlq.original_copy`) must all fit."""
+ENVELOPE_BYTES = 256 * 1024
+"""What a record wrapping a whole conversation (a parked chat) may add to it."""
 _LARGE = {"max.message.bytes": str(LARGE_MESSAGE_BYTES)}
+_WRAPPED = {"max.message.bytes": str(LARGE_MESSAGE_BYTES + ENVELOPE_BYTES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ CRM_SYNC_RETRY = TopicSpec(
     partitions=6,
     description="Conversations parked with a not-before time (non-blocking retries).",
     key="same key as chat.conversations.v1",
+    extra_configs=dict(_WRAPPED),
 )
 CRM_DLQ = TopicSpec(
     name="crm.dlq.v1",
@@ -89,6 +94,7 @@ CRM_DLQ = TopicSpec(
     description="Conversations and commands crm-sync gave up on, with the reason.",
     key="tenant_id when known",
     retention_ms=30 * DAY_MS,
+    extra_configs=dict(_LARGE),
 )
 BOT_ACTIONS = TopicSpec(
     name="bot.actions.v1",

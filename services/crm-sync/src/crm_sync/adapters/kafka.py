@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Final
 
-from chat_contracts.topics import LARGE_MESSAGE_BYTES
+from chat_contracts.topics import ENVELOPE_BYTES, LARGE_MESSAGE_BYTES
 from chat_runtime.kafka import KafkaKit, ManagedProducer
 from crm_sync.adapters.ports import OutRecord, PublishError
 
@@ -23,7 +23,7 @@ class KafkaPublisher(ManagedProducer):
             "producer",
             linger_ms=linger_ms,
             max_batch_size=MAX_BATCH_BYTES,
-            max_request_size=LARGE_MESSAGE_BYTES,
+            max_request_size=LARGE_MESSAGE_BYTES + ENVELOPE_BYTES,  # a parked chat
         )
 
     async def publish_many(self, records: Sequence[OutRecord]) -> None:

@@ -3,11 +3,17 @@ is one Composite call (`POST /composite`), whose subrequests are SOQL queries an
 Collections; a Composite call counts once against the org's daily API budget.
 
 SOQL is built here from `InQuery` values, each value escaped as a SOQL literal.
+
+Salesforce resolves `@{reference}` anywhere in a Composite subrequest's body, with no way
+to escape it: a visitor who types `@{x}` would halt the whole call. A write step with such
+a value is sent on its own as an sObject Collections call (which resolves nothing), with the
+ids of the steps before it filled in, at the cost of one more call for that round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote as url_quote
 
@@ -34,8 +40,11 @@ from crm_sync.domain.salesforce import (
     ApiUsage,
     CallStats,
     Connection,
+    FieldValue,
     InQuery,
     Reads,
+    RecordError,
+    Ref,
     SaveResult,
     StepResult,
     WriteStep,
@@ -101,43 +110,69 @@ class GatewaySalesforce:
     async def write(
         self, tenant_id: str, steps: Sequence[WriteStep]
     ) -> tuple[dict[str, StepResult], CallStats]:
+        out: dict[str, StepResult] = {}
+        calls = 0
+        batch: list[WriteStep] = []
+        for step in steps:
+            if not _holds_reference_text(step):
+                batch.append(step)
+                continue
+            if batch:
+                calls += await self._write_composite(tenant_id, batch, out)
+                batch = []
+            calls += await self._write_alone(tenant_id, step, out)
+        if batch:
+            calls += await self._write_composite(tenant_id, batch, out)
+        return out, CallStats(calls, self.usage(tenant_id))
+
+    async def _write_composite(
+        self, tenant_id: str, steps: Sequence[WriteStep], out: dict[str, StepResult]
+    ) -> int:
+        prepared = [(step, _prepare(step, out, resolve=False)) for step in steps]
+        sent = [(step, records) for step, records in prepared if records.sendable]
+        for step, records in prepared:
+            if not records.sendable:
+                out[step.name] = records.result([])
+        if not sent:
+            return 0
         subs = [
             {
                 "method": "POST" if step.method == "create" else "PATCH",
                 "url": f"{self.base}/composite/sobjects",
                 "referenceId": step.name,
-                "body": {
-                    "allOrNone": False,
-                    "records": [
-                        {
-                            "attributes": {"type": r.sobject},
-                            **{k: reference(v) for k, v in r.fields.items()},
-                        }
-                        for r in step.records
-                    ],
-                },
+                "body": records.body(),
             }
-            for step in steps
+            for step, records in sent
         ]
         answers, calls = await self._composite(tenant_id, subs, write=True)
-        out = {}
-        for step, sub in zip(steps, answers, strict=True):
+        for (step, records), sub in zip(sent, answers, strict=True):
             body = sub.get("body")
             if int(sub.get("httpStatusCode", 500)) >= 300 or not isinstance(body, list):
                 out[step.name] = StepResult(step.name, error=sub_error(sub))
                 continue
-            out[step.name] = StepResult(
-                step.name,
-                tuple(
-                    SaveResult(item.get("id"))
-                    if item.get("success")
-                    else SaveResult(
-                        None, tuple(record_error(e) for e in item.get("errors") or [{}])
-                    )
-                    for item in body
-                ),
-            )
-        return out, CallStats(calls, self.usage(tenant_id))
+            out[step.name] = records.result(body)
+        return calls
+
+    async def _write_alone(
+        self, tenant_id: str, step: WriteStep, out: dict[str, StepResult]
+    ) -> int:
+        records = _prepare(step, out, resolve=True)
+        if not records.sendable:
+            out[step.name] = records.result([])
+            return 0
+        answer = await _mapped(
+            lambda: self.gateway.restful(
+                tenant_id,
+                "composite/sobjects",
+                method="POST" if step.method == "create" else "PATCH",
+                json=records.body(),
+                operation="collections",
+                retry=True,  # as the Composite write: only answered, unapplied errors retry
+            ),
+            write=True,
+        )
+        out[step.name] = records.result(answer if isinstance(answer, list) else [])
+        return 1
 
     def usage(self, tenant_id: str) -> ApiUsage | None:
         usage = self.gateway.budget.usage(tenant_id)
@@ -194,3 +229,81 @@ async def _mapped(call: Callable[[], Awaitable[T]], *, write: bool) -> T:
         raise SalesforceUnavailable(f"{exc.error_code}: {exc.message}") from exc
     except SalesforceApiError as exc:
         raise CallRejected(exc.error_code, exc.message, exc.fields) from exc
+
+
+class _Unresolved(Exception):
+    """A reference to a record an earlier step did not create."""
+
+
+def _holds_reference_text(step: WriteStep) -> bool:
+    """Whether a value of the step would read as a Composite reference."""
+    return any(
+        isinstance(value, str) and "@{" in value
+        for record in step.records
+        for value in record.fields.values()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A step's records as sObject Collections records: None for one that references a
+    record an earlier step did not create (not sent; `errors` says why)."""
+
+    name: str
+    records: list[dict[str, Any] | None]
+    errors: list[RecordError | None]
+
+    @property
+    def sendable(self) -> bool:
+        return any(r is not None for r in self.records)
+
+    def body(self) -> dict[str, Any]:
+        return {"allOrNone": False, "records": [r for r in self.records if r is not None]}
+
+    def result(self, answers: Sequence[Any]) -> StepResult:
+        """The step's results, Salesforce's answers for the records sent in their places."""
+        sent = iter(answers)
+        results = []
+        for record, error in zip(self.records, self.errors, strict=True):
+            if record is None:
+                results.append(SaveResult(None, (error or RecordError("PROCESSING_HALTED"),)))
+                continue
+            item = next(sent, None)
+            if not isinstance(item, Mapping):
+                results.append(SaveResult(None, (RecordError("UNKNOWN", "no answer"),)))
+            elif item.get("success"):
+                results.append(SaveResult(item.get("id")))
+            else:
+                errors = tuple(record_error(e) for e in item.get("errors") or [{}])
+                results.append(SaveResult(None, errors))
+        return StepResult(self.name, tuple(results))
+
+
+def _prepare(step: WriteStep, done: Mapping[str, StepResult], *, resolve: bool) -> _Prepared:
+    """A reference to a step already written (in an earlier call) becomes its id; with
+    `resolve`, every reference must be one of those."""
+
+    def value(field: FieldValue) -> Any:
+        if isinstance(field, Ref) and (resolve or field.step in done):
+            earlier = done.get(field.step)
+            results = earlier.results if earlier is not None else ()
+            saved = results[field.index] if field.index < len(results) else None
+            if saved is None or saved.id is None:
+                raise _Unresolved(f"{field.step}[{field.index}].id")
+            return saved.id
+        return reference(field)
+
+    records: list[dict[str, Any] | None] = []
+    errors: list[RecordError | None] = []
+    for record in step.records:
+        try:
+            fields = {k: value(v) for k, v in record.fields.items()}
+        except _Unresolved as exc:
+            records.append(None)
+            errors.append(
+                RecordError("PROCESSING_HALTED", f"No value for {exc}: its record was not saved")
+            )
+            continue
+        records.append({"attributes": {"type": record.sobject}, **fields})
+        errors.append(None)
+    return _Prepared(step.name, records, errors)

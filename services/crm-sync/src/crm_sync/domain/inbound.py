@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from chat_contracts.base import TENANT_ID_PATTERN, UNKNOWN_TENANT
 from chat_contracts.chat import Conversation
-from chat_contracts.dlq import DeadLetter, DeadLetterReason, redact_headers
+from chat_contracts.dlq import DeadLetter, DeadLetterReason, original_copy, redact_headers
 from chat_contracts.keys import tenant_of_key
 from chat_contracts.registry import value_adapter
 from chat_contracts.sync import SyncRetry
@@ -63,16 +63,17 @@ def dead_letter_for(record: InRecord, exc: Exception) -> DeadLetter:
         if isinstance(exc, ValidationError)
         else str(exc)
     )
+    value, text = original_copy(record.value, (message or type(exc).__name__)[:_MAX_MESSAGE])
     return DeadLetter(
         tenant_id=_tenant_of(record),
         reason=reason,
-        message=(message or type(exc).__name__)[:_MAX_MESSAGE],
+        message=text,
         service=SERVICE,
         source_topic=record.topic,
         source_partition=record.partition,
         source_offset=record.offset,
         original_key=record.key,
-        original_value=record.value,
+        original_value=value,
         original_headers=redact_headers(record.headers),
     )
 

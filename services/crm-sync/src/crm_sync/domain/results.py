@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chat_contracts.dlq import DeadLetter, DeadLetterReason, redact_headers
+from chat_contracts.dlq import DeadLetter, DeadLetterReason, original_copy, redact_headers
 from chat_contracts.settings import Mode
 from chat_contracts.sync import (
     ActivityRecord,
@@ -91,10 +91,11 @@ def dead_letter(work: ChatWork) -> DeadLetter:
     failure = work.failure
     assert failure is not None
     source = work.source
+    value, message = original_copy(source.value, failure.message)
     return DeadLetter(
         tenant_id=work.conversation.tenant_id,
         reason=failure.dlq_reason,
-        message=failure.message,
+        message=message,
         error_code=failure.salesforce_code,
         error_fields=failure.fields,
         service=SERVICE,
@@ -102,7 +103,7 @@ def dead_letter(work: ChatWork) -> DeadLetter:
         source_partition=source.partition,
         source_offset=source.offset,
         original_key=source.key,
-        original_value=source.value,
+        original_value=value,
         original_headers=redact_headers(source.headers),
         attempts=source.attempt,
     )

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from chat_contracts.base import TENANT_ID_PATTERN, UNKNOWN_TENANT
 from chat_contracts.chat_raw import RawChatEvent
-from chat_contracts.dlq import DeadLetter, DeadLetterReason, redact_headers
+from chat_contracts.dlq import DeadLetter, DeadLetterReason, original_copy, redact_headers
 from chat_contracts.keys import tenant_key, tenant_of_key
 from chat_contracts.topics import LARGE_MESSAGE_BYTES
 from ingest_service.domain.consumed import RawRecord
@@ -22,8 +22,6 @@ from ingest_service.domain.errors import describe_errors, error_types
 
 SERVICE: Final = "ingest"
 MAX_RECORD_BYTES: Final = LARGE_MESSAGE_BYTES - 64 * 1024  # headroom for headers, batch
-# The original value travels base64 (4/3 larger) inside the dead letter.
-COPY_LIMIT_BYTES: Final = MAX_RECORD_BYTES * 3 // 4 - 64 * 1024
 _RAW: Final[TypeAdapter[RawChatEvent]] = TypeAdapter(RawChatEvent)
 _DEAD_LETTER: Final[TypeAdapter[DeadLetter]] = TypeAdapter(DeadLetter)
 _TENANT: Final = re.compile(TENANT_ID_PATTERN)
@@ -72,11 +70,7 @@ def tenant_of(record: RawRecord) -> str:
 def dead_letter(record: RawRecord, rejected: Rejected) -> tuple[bytes, bytes]:
     """(key, value) of the `chat.dlq.v1` record for `record`."""
     tenant = tenant_of(record)
-    value, message = record.value, rejected.message or rejected.reason.value
-    if value is not None and len(value) > COPY_LIMIT_BYTES:
-        # Too large to carry: the source topic, partition and offset say where it is.
-        message = f"{message} (original value of {len(value)} bytes not copied)"
-        value = None
+    value, message = original_copy(record.value, rejected.message or rejected.reason.value)
     letter = DeadLetter(
         tenant_id=tenant,
         reason=rejected.reason,
