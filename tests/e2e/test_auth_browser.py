@@ -23,6 +23,8 @@ from typing import IO, Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import SalesforceEmulator
@@ -34,6 +36,8 @@ from tests.integration.auth.support import (
     free_port,
     granted,
 )
+from tests.integration.auth.test_connect import HOSTILE_TEXT, HOSTILE_VALUES
+from tests.k8s_limits import memory_limit_mib, peak_rss_mib
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "devtools" / "salesforce-emulator" / "demo-seed.json"
@@ -57,6 +61,7 @@ class AuthProcess:
     url: str
     topics: AuthTopics
     log: IO[bytes]
+    pid: int
 
     def log_text(self) -> str:
         self.log.seek(0)
@@ -96,7 +101,7 @@ async def auth_process(
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "auth_service", env=env, stdout=log, stderr=log
             )
-            running = AuthProcess(f"http://127.0.0.1:{port}", topics, log)
+            running = AuthProcess(f"http://127.0.0.1:{port}", topics, log, proc.pid)
             try:
                 await _wait_ready(running, proc)
                 yield running
@@ -209,3 +214,60 @@ def test_a_missing_secret_stops_auth_naming_the_variable() -> None:
     assert result.returncode == 2
     assert "AUTH_CLIENT_SECRET" in result.stderr
     assert "AUTH_ENCRYPTION_KEYS" in result.stderr
+
+
+async def test_hostile_requests_and_token_requests_never_crash_it_nor_its_memory_limit(
+    auth_process: AuthProcess, kafka_bootstrap: str
+) -> None:
+    calls: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
+    routes = st.sampled_from(
+        [
+            ("GET", "/connect"),
+            ("POST", "/connect"),
+            ("GET", "/oauth/callback"),
+            ("GET", "/admin/status"),
+            ("POST", "/admin/connect-link"),
+            ("PUT", "/admin/settings"),
+        ]
+    )
+    names = st.sampled_from(["tenant", "expires", "sig", "state", "code", "error"])
+    authorization = st.sampled_from(["", "Bearer wrong", f"Bearer {ADMIN_TOKEN}", "Basic x"])
+
+    @settings(max_examples=100, derandomize=True, database=None, deadline=None)
+    @given(routes, st.dictionaries(names, HOSTILE_TEXT, max_size=4), authorization)
+    def collect(route: tuple[str, str], params: dict[str, str], header: str) -> None:
+        calls.append((route[0], route[1], params, {"Authorization": header} if header else {}))
+
+    collect()
+    async with httpx.AsyncClient(base_url=auth_process.url, timeout=10) as web:
+        for method, path, params, headers in calls:
+            form = method == "POST" and path == "/connect"
+            response = await web.request(
+                method,
+                path,
+                params=None if form else params,
+                data=params if form else None,
+                headers=headers,
+            )
+            assert response.status_code < 500, (method, path, params, response.status_code)
+        big = await web.post("/connect", content=b"a=" + b"x" * (8 * 1024 * 1024))
+        assert big.status_code == 413
+    bodies = [json.dumps({"tenant_id": value}).encode() for value in HOSTILE_VALUES if value] + [
+        b"{not json",
+        b"\xff",
+        b"[]",
+        json.dumps({"tenant_id": "x" * 100_000}).encode(),
+    ]
+    async with RequestReplyClient(kafka_bootstrap, name="e2e-auth-hostile") as rr:
+        replies = await asyncio.gather(
+            *(
+                rr.request(auth_process.topics.requests, body, key=b"t", timeout=20)
+                for body in bodies
+            )
+        )
+    for body, reply in zip(bodies, replies, strict=True):
+        answer = reply.json()
+        assert answer.get("code") != "internal", (body, answer)
+    async with httpx.AsyncClient(base_url=auth_process.url, timeout=10) as web:
+        assert (await web.get("/readyz")).status_code == 200
+    assert peak_rss_mib(auth_process.pid) < memory_limit_mib("auth")

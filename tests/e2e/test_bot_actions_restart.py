@@ -5,6 +5,7 @@ SIGKILL loses the process mid-request (the restarted one answers what is still i
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -18,11 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
 
 from chat_bot_client.client import BotActionsClient
 from chat_runtime.request_reply import RequestReplyClient, RequestTimeout
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
+from tests.integration.bot_actions.test_hostile_property import requests
 from tests.integration.salesforce.fake_auth import FakeAuth
+from tests.k8s_limits import memory_limit_mib, peak_rss_mib
 from tests.kafka_helpers import temp_topic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,12 +67,16 @@ class BotProcess:
             self.proc.wait(timeout=30)
 
 
+Setup = tuple[BotProcess, BotActionsClient, FakeAuth, str, str]
+"""The process, a client, auth's stand-in, the org id, the request topic."""
+
+
 @pytest.fixture
 async def setup(
     kafka_bootstrap: str,
     sf_emulator: SalesforceEmulator,
     sf_org_factory: Callable[..., EmulatorOrg],
-) -> AsyncIterator[tuple[BotProcess, BotActionsClient, FakeAuth, str]]:
+) -> AsyncIterator[Setup]:
     async with (
         temp_topic(kafka_bootstrap, "e2e-bot", partitions=3) as request_topic,
         temp_topic(kafka_bootstrap, "e2e-tokens") as token_topic,
@@ -93,7 +101,13 @@ async def setup(
         process = BotProcess(env)
         process.start()
         try:
-            yield process, BotActionsClient(rr, topic=request_topic), auth, org.org_id
+            yield (
+                process,
+                BotActionsClient(rr, topic=request_topic),
+                auth,
+                org.org_id,
+                request_topic,
+            )
         finally:
             process.stop(signal.SIGKILL)
 
@@ -112,11 +126,11 @@ async def _outcomes(calls: list[Any]) -> list[str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 async def test_restart_with_requests_in_flight(
-    setup: tuple[BotProcess, BotActionsClient, FakeAuth, str],
+    setup: Setup,
     sf_emulator: SalesforceEmulator,
     sig: int,
 ) -> None:
-    process, bot, _, org_id = setup
+    process, bot, _, org_id, _ = setup
     assert (await bot.find_record("10000", "Lead", "Email", "a@b.co", timeout=20)).status == "found"
     sf_emulator.set_faults(org_id, latency_ms=300)
     started = time.monotonic()
@@ -134,3 +148,30 @@ async def test_restart_with_requests_in_flight(
         assert outcomes.count("found") >= len(outcomes) // 2
     sf_emulator.set_faults(org_id)
     assert (await bot.find_record("10000", "Lead", "Email", "a@b.co", timeout=10)).status == "found"
+
+
+async def test_hostile_requests_get_one_clear_answer_within_the_memory_limit(
+    setup: Setup, kafka_bootstrap: str
+) -> None:
+    # The generated hostile requests of the in-process suite, against the process.
+    process, _, _, _, topic = setup
+    bodies: list[dict[str, Any]] = []
+
+    @settings(max_examples=120, derandomize=True, database=None, deadline=None)
+    @given(requests("10000"))
+    def collect(body: dict[str, Any]) -> None:
+        bodies.append(body)
+
+    collect()
+    raw = [json.dumps(b).encode() for b in bodies] + [b"{not json", b"\xff\xfe", b"[]"]
+    async with RequestReplyClient(kafka_bootstrap, name="e2e-bot-hostile") as rr:
+        replies = await asyncio.gather(
+            *(rr.request(topic, body, key=b"10000", timeout=30) for body in raw)
+        )
+    for body, reply in zip(raw, replies, strict=True):
+        answer = reply.json()
+        if answer.get("status") == "error":
+            assert answer["code"] not in {"internal", "deadline_exceeded"}, (body, answer)
+    assert process.proc is not None
+    assert process.proc.poll() is None, "bot-actions crashed"
+    assert peak_rss_mib(process.proc.pid) < memory_limit_mib("bot-actions")

@@ -5,6 +5,7 @@ refusal of the webhook contract; duplicates; dead letters; probes, metrics and l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -26,7 +27,8 @@ from hypothesis import strategies as st
 
 from chat_contracts import Conversation, DeadLetter
 from tests.integration.ingest.support import WAIT_S, Topics, eventually, ingest_topics, produce
-from tests.unit.ingest.factories import CHAT, chat, encode, signed
+from tests.k8s_limits import memory_limit_mib, peak_rss_mib
+from tests.unit.ingest.factories import CHAT, chat, encode, raw_value, signed
 
 SECRET = b"e2e-webhook-secret"
 OTHER_TENANT_SECRET = b"other-tenant-secret"
@@ -38,6 +40,7 @@ class Ingest:
     topics: Topics
     bootstrap: str
     log: IO[bytes]
+    pid: int
 
     def log_text(self) -> str:
         self.log.seek(0)
@@ -80,7 +83,7 @@ async def ingest(kafka_bootstrap: str) -> AsyncIterator[Ingest]:
             try:
                 url = f"http://127.0.0.1:{port}"
                 await _wait_ready(url, proc)
-                yield Ingest(url, topics, kafka_bootstrap, log)
+                yield Ingest(url, topics, kafka_bootstrap, log, proc.pid)
             finally:
                 proc.terminate()
                 await asyncio.wait_for(proc.wait(), 20)
@@ -369,3 +372,71 @@ async def test_hostile_webhooks_are_accepted_or_refused_and_none_is_lost(ingest:
     assert landed == accepted
     async with httpx.AsyncClient(base_url=ingest.url, timeout=10) as client:
         assert (await client.get("/readyz")).status_code == 200
+    assert peak_rss_mib(ingest.pid) < memory_limit_mib("ingest-webhook")
+
+
+async def test_hostile_raw_records_become_conversations_or_dead_letters(ingest: Ingest) -> None:
+    records: list[tuple[bytes, bytes]] = []
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.floats() | ANY_TEXT,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
+        max_leaves=8,
+    )
+    keys = st.one_of(st.just(b"10000|event:x"), st.binary(max_size=12))
+    values = st.one_of(
+        st.binary(max_size=64),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.fixed_dictionaries({}, optional={"notes": ANY_TEXT, "text": ANY_TEXT}).map(
+            lambda v: raw_value(hostile_event(v))
+        ),
+    )
+
+    @settings(max_examples=80, derandomize=True, database=None, deadline=None)
+    @given(keys, values)
+    def collect_records(key: bytes, value: bytes) -> None:
+        records.append((key, value))
+
+    collect_records()
+    records.append((b"10000|event:big", raw_value(hostile_event({"notes": "x" * 600_000}))))
+    await produce(ingest.bootstrap, ingest.topics.raw, *records)
+
+    def event_of(value: bytes) -> str | None:
+        try:
+            return str(json.loads(value)["payload"]["event_id"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    pending = {value for _, value in records}
+    conversations = {event_of(v): v for v in pending if event_of(v)}
+
+    def settle(record: Any) -> bool:
+        if record.topic == ingest.topics.dlq:
+            original = DeadLetter.model_validate_json(record.value).original_value
+            pending.discard(original or b"")
+        else:
+            with contextlib.suppress(ValueError):
+                event = Conversation.model_validate_json(record.value).event_id
+                pending.discard(conversations.get(event, b""))
+        return False
+
+    consumer = AIOKafkaConsumer(
+        ingest.topics.conversations,
+        ingest.topics.dlq,
+        bootstrap_servers=ingest.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(60):
+            while pending:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in batch:
+                        settle(record)
+    finally:
+        await consumer.stop()
+    assert not pending  # each record came out, as a conversation or with a reason
+    async with httpx.AsyncClient(base_url=ingest.url, timeout=10) as client:
+        assert (await client.get("/readyz")).status_code == 200
+    assert peak_rss_mib(ingest.pid) < memory_limit_mib("ingest-normaliser")

@@ -15,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from chat_contracts.topics import CHAT_CONVERSATIONS, CHAT_DLQ, CHAT_RAW, LARGE_MESSAGE_BYTES
 from ingest_service.adapters.ports import Publisher
 from ingest_service.app import create_app
 from ingest_service.config import Settings
@@ -42,9 +43,16 @@ async def ingest_topics(
     try:
         await admin.create_topics(
             [
-                NewTopic(topics.raw, 3, 1, topic_configs=raw_configs or {}),
-                NewTopic(topics.conversations, 3, 1),
-                NewTopic(topics.dlq, 1, 1),
+                NewTopic(
+                    topics.raw, 3, 1, topic_configs=raw_configs or dict(CHAT_RAW.extra_configs)
+                ),
+                NewTopic(
+                    topics.conversations,
+                    3,
+                    1,
+                    topic_configs=dict(CHAT_CONVERSATIONS.extra_configs),
+                ),
+                NewTopic(topics.dlq, 1, 1, topic_configs=dict(CHAT_DLQ.extra_configs)),
                 NewTopic(topics.settings, 1, 1),
             ]
         )
@@ -128,7 +136,9 @@ async def read_topic(bootstrap: str, topic: str, count: int, *, settle_s: float 
 
 async def produce(bootstrap: str, topic: str, *records: tuple[bytes | None, bytes | None]) -> None:
     """Produce (key, value) records and wait for them."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=LARGE_MESSAGE_BYTES
+    )
     await producer.start()
     try:
         for key, value in records:
