@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
 	run lint format typecheck schemas test test-unit test-integration bench bench-kafka-floor \
-	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest clean
+	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -105,7 +105,7 @@ test-unit: setup k8s-tools ## Unit tests only (no broker)
 test-integration: kafka-up ## Integration and e2e tests (real broker)
 	@.venv/bin/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-bench: bench-kafka-floor bench-request-reply bench-ingest bench-salesforce-emulator bench-auth-tokens bench-bot-actions bench-crm-sync ## Run the benches (figures as JSON on each last line)
+bench: bench-kafka-floor bench-request-reply bench-ingest bench-salesforce-emulator bench-auth-tokens bench-bot-actions bench-crm-sync bench-hostile-tenant ## Run the benches (figures as JSON on each last line)
 
 bench-kafka-floor: kafka-up ## Raw aiokafka passthrough and ping-pong floors
 	@$(PY) bench/kafka_floor.py
@@ -127,6 +127,9 @@ bench-bot-actions: kafka-up ## Bot actions round trip against the floor and dire
 
 bench-crm-sync: kafka-up ## crm-sync against the emulator, with the naive flow beside it
 	@$(PY) bench/crm_sync.py
+
+bench-hostile-tenant: kafka-up ## One tenant's paced chats alone, then beside a tenant sending only hostile ones
+	@$(PY) bench/hostile_tenant.py
 
 clean: kafka-down ## Remove the venv, caches and broker data (keeps nothing local)
 	rm -rf .venv .cache .tools .mypy_cache .ruff_cache .pytest_cache artifacts

@@ -1,0 +1,177 @@
+"""What the crm-sync benches share: the emulator started as a process, its admin API,
+auth's part (a token responder), chats, result times, readiness, peak RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import BOOTSTRAP
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
+
+from chat_contracts.auth import TokenErrorCode, TokenErrorReply, TokenGrantedReply, TokenRequest
+from chat_contracts.base import utc_now
+from chat_contracts.chat import Conversation
+
+CHAT_ID_FIELDS = [
+    {"object": "Task", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
+    {"object": "Case", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
+]
+
+
+def start_emulator(workdir: Path) -> tuple[subprocess.Popen[str], str, str]:
+    proc = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "sf_emulator", "--port", "0", "--tls-dir", str(workdir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    ready = json.loads(proc.stdout.readline())
+    return proc, ready["url"], ready["ca_file"]
+
+
+class Emulator:
+    def __init__(self, url: str, ca: str) -> None:
+        self.url, self.ca = url, ca
+        self.admin = httpx.Client(
+            base_url=url, verify=ssl.create_default_context(cafile=ca), trust_env=False, timeout=120
+        )
+
+    def org(self, name: str, extra_fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        fields = CHAT_ID_FIELDS + (extra_fields or [])
+        body = {"name": name, "api_limit": 10_000_000, "custom_fields": fields}
+        return dict(self.admin.post("/__admin/orgs", json=body).json())
+
+    def session(self, org_id: str) -> str:
+        return str(self.admin.post(f"/__admin/orgs/{org_id}/sessions").json()["access_token"])
+
+    def usage(self, org_id: str) -> int:
+        return int(self.admin.get(f"/__admin/orgs/{org_id}/usage").json()["total"])
+
+    def reset_usage(self, org_id: str) -> None:
+        self.admin.delete(f"/__admin/orgs/{org_id}/usage")
+
+    def load_leads(self, org_id: str, emails: list[str]) -> None:
+        rows = [{"LastName": "Known", "Company": "Known Co", "Email": e} for e in emails]
+        path = f"/__admin/orgs/{org_id}/sobjects/Lead/bulk-load"
+        self.admin.post(path, json={"records": rows}).raise_for_status()
+
+
+def chat(tenant: str, email: str, n: int) -> Conversation:
+    return Conversation.model_validate(
+        {
+            "tenant_id": tenant,
+            "kind": "chat",
+            "event_id": f"evt-{tenant}-{n}",
+            "chat_id": f"c-{uuid.uuid4().hex[:12]}",
+            "visitor": {"first_name": "Jo", "last_name": f"Visitor {n}", "email": email},
+            "agent": {"email": "agent@bench.example", "name": "Bench Agent"},
+            "started_at": "2024-05-01T11:55:00Z",
+            "ended_at": "2024-05-01T12:00:00Z",
+            "transcript": "[11:55] Jo: Hello, I would like a quote.\n[11:56] Agent: Sure.",
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def token_responder(
+    emulator: Emulator, orgs: dict[str, dict[str, Any]], topic: str
+) -> AsyncIterator[None]:
+    """Auth's part: answers token requests with sessions minted by the emulator."""
+    tokens: dict[str, str] = {}
+    broker = KafkaBroker(BOOTSTRAP, logger=None)
+
+    @broker.subscriber(topic, group_id=f"bench-auth-{uuid.uuid4().hex[:6]}")
+    async def answer(request: TokenRequest) -> TokenGrantedReply | TokenErrorReply:
+        org = orgs.get(request.tenant_id)
+        if org is None:
+            return TokenErrorReply(
+                tenant_id=request.tenant_id, code=TokenErrorCode.NOT_CONNECTED, message="no org"
+            )
+        if request.tenant_id not in tokens or request.rejected_token_fingerprint:
+            tokens[request.tenant_id] = await asyncio.to_thread(emulator.session, org["org_id"])
+        return TokenGrantedReply(
+            tenant_id=request.tenant_id,
+            access_token=tokens[request.tenant_id],
+            instance_url=org["instance_url"],
+            org_id=org["org_id"],
+            user_id=org["user_id"],
+            issued_at=utc_now(),
+        )
+
+    async with broker:
+        await broker.start()
+        yield
+
+
+class ResultTimes:
+    """When each chat's first ok result arrived."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.ok: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+        await consumer.start()
+        consumer.assign([TopicPartition(self.topic, 0)])
+        await consumer.seek_to_beginning(TopicPartition(self.topic, 0))
+        self._task = asyncio.create_task(self._read(consumer))
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            while True:
+                for records in (await consumer.getmany(timeout_ms=100)).values():
+                    now = time.perf_counter()
+                    for record in records:
+                        result = json.loads(record.value)
+                        if result["status"] == "ok":
+                            self.ok.setdefault(result["chat_id"], now)
+        finally:
+            await consumer.stop()
+
+    async def until(self, chat_ids: list[str], timeout: float) -> None:  # noqa: ASYNC109
+        deadline = time.perf_counter() + timeout
+        while any(c not in self.ok for c in chat_ids):
+            if time.perf_counter() > deadline:
+                missing = sum(1 for c in chat_ids if c not in self.ok)
+                raise TimeoutError(f"{missing} chats without a result")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of a process: its peak resident set size."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+async def wait_ready(port: int, worker: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            if worker.returncode is not None:
+                raise RuntimeError("crm-sync exited during start")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise TimeoutError("crm-sync never became ready")
