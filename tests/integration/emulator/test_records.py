@@ -197,7 +197,7 @@ def test_duplicate_rule_blocks_until_allow_save(sf_emulator: SalesforceEmulator)
         leads.create(_lead(Email="DUP@example.com"))
     error = _error(exc)
     assert error["errorCode"] == "DUPLICATES_DETECTED"
-    match = error["duplicateResult"]["matchResults"][0]
+    match = error["duplicateResut"]["matchResults"][0]  # as real answers spell it
     assert match["matchRecords"][0]["record"]["Id"] == first
     allowed = leads.create(
         _lead(Email="dup@example.com"), headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"}

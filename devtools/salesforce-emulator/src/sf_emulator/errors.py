@@ -43,13 +43,10 @@ class SalesforceError(Exception):
         return self.raw_body if self.raw_body is not None else [self.item()]
 
     def collection_item(self) -> dict[str, Any]:
-        """The error as sObject Collections reports it per record."""
-        return {
-            **self.extra,
-            "statusCode": self.error_code,
-            "message": self.message,
-            "fields": self.fields or [],
-        }
+        """The error as sObject Collections reports it per record: code, message and
+        fields only. Salesforce leaves out the extras a single-record answer has (a
+        duplicate's match ids among them) [S1]."""
+        return {"statusCode": self.error_code, "message": self.message, "fields": self.fields or []}
 
 
 def dml_error(error_code: str, message: str, fields: list[str] | None = None) -> SalesforceError:

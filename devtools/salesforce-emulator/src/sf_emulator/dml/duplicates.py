@@ -78,6 +78,8 @@ def check(
             }
         ],
     }
+    # Real single-record answers spell the key `duplicateResut` and carry no `fields`
+    # [S2, S8]; sObject Collections results leave the match out entirely [S1].
     raise SalesforceError(
-        400, "DUPLICATES_DETECTED", "Use one of these records?", [], {"duplicateResult": result}
+        400, "DUPLICATES_DETECTED", "Use one of these records?", None, {"duplicateResut": result}
     )

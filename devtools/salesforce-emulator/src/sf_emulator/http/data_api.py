@@ -15,11 +15,16 @@ from sf_emulator.emulator import Emulator, session_of
 from sf_emulator.errors import SalesforceError, invalid_session, json_parser_error, not_found
 from sf_emulator.http.responses import json_response
 from sf_emulator.rest import misc
-from sf_emulator.rest.router import Ctx, RestRequest, RestResponse, strip_path, supported_version
+from sf_emulator.rest.router import (
+    Ctx,
+    RestRequest,
+    lock_failure,
+    strip_path,
+    supported_version,
+)
 from sf_emulator.store.orgs import Org
 
 _VERSIONED = re.compile(r"^v(\d+\.\d)(/.*)?$")
-_LOCK_MESSAGE = "unable to obtain exclusive access to this record or 1 records"
 
 
 def _token(request: Request) -> str | None:
@@ -36,18 +41,6 @@ async def _body(request: Request) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise json_parser_error(f"Unexpected character: {exc}") from None
-
-
-def _lock_failure(route_resource: str, body: Any, params: dict[str, str]) -> RestResponse:
-    error = SalesforceError(400, "UNABLE_TO_LOCK_ROW", _LOCK_MESSAGE, [])
-    if route_resource != "composite/sobjects":
-        return RestResponse(400, error.body())
-    n = (
-        len(body.get("records", []))
-        if isinstance(body, dict)
-        else len(params.get("ids", "").split(","))
-    )
-    return RestResponse(200, [{"success": False, "errors": [error.collection_item()]}] * n)
 
 
 class DataEndpoint:
@@ -105,8 +98,8 @@ class DataEndpoint:
         used = emu.store.usage.count(org.id, route.resource)
         params = dict(request.query_params)
         body = await _body(request)
-        if fault.lock:
-            resp = _lock_failure(route.resource, body, params)
+        if fault.lock and route.resource != "composite":
+            resp = lock_failure(route.resource, body, params)
         else:
             req = RestRequest(
                 request.method,
@@ -115,7 +108,8 @@ class DataEndpoint:
                 body,
                 {k.lower(): v for k, v in request.headers.items()},
             )
-            ctx = Ctx(emu.store, emu.engine, org, user_id, version)
+            # Composite answers 200 and puts the lock error on each write inside [S15].
+            ctx = Ctx(emu.store, emu.engine, org, user_id, version, lock=fault.lock)
             resp = emu.api.dispatch(ctx, req)
         if fault.hang:
             await asyncio.sleep(fault.hang)

@@ -17,6 +17,11 @@ from sf_emulator.rest.sobjects import render
 from sf_emulator.store.db import Rollback
 
 MAX_RECORDS = 200
+MAX_CHUNKS = 10
+CHUNKS_MESSAGE = (
+    "Cannot have more than 10 chunks in a single operation. Please rearrange the data to "
+    "reduce chunking."
+)
 ROLLED_BACK = {
     "success": False,
     "errors": [
@@ -36,6 +41,17 @@ def _records(req: RestRequest) -> tuple[list[Any], bool]:
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         raise json_parser_error('The request body must be {"allOrNone": ..., "records": [...]}')
     return body["records"], bool(body.get("allOrNone", False))
+
+
+def _check_chunks(records: list[Any]) -> None:
+    """At most 10 chunks (runs of consecutive records of one type) per request [S3]. The
+    message is Salesforce's (Apex); the error code of the REST answer is inferred."""
+    kinds = [
+        (r.get("attributes") or {}).get("type") if isinstance(r, dict) else None for r in records
+    ]
+    chunks = sum(1 for i, kind in enumerate(kinds) if i == 0 or kind != kinds[i - 1])
+    if chunks > MAX_CHUNKS:
+        raise SalesforceError(400, "INVALID_BATCH_REQUEST", CHUNKS_MESSAGE)
 
 
 def _check_size(n: int) -> None:
@@ -79,6 +95,7 @@ def _type_of(ctx: Ctx, record: Any) -> Any:
 def create(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
     records, all_or_none = _records(req)
     _check_size(len(records))
+    _check_chunks(records)
     writer = ctx.writer(req)
     created: set[str] = set()
 
@@ -96,6 +113,7 @@ def create(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
 def update(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
     records, all_or_none = _records(req)
     _check_size(len(records))
+    _check_chunks(records)
     writer = ctx.writer(req)
     touched: set[str] = set()
 

@@ -1,5 +1,11 @@
-"""Composite: up to 25 subrequests in one call (one API call counted), `@{ref.path}`
-references to earlier results, and `allOrNone` as one transaction."""
+"""Composite: up to 25 subrequests in one call (one API call counted), at most 5 of them
+sObject Collections or queries, `@{ref.path}` references to earlier results, and
+`allOrNone` as one transaction.
+
+Over a limit, Salesforce answers HTTP 200 with one `LIMIT_EXCEEDED` entry [S20, S14]; a
+reference to a value that is null halts the subrequest [S16]; an injected lock fails each
+write inside the 200 [S15].
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,19 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sf_emulator.errors import SalesforceError, json_parser_error
-from sf_emulator.rest.router import Ctx, RestRequest, RestResponse, strip_path, supported_version
+from sf_emulator.rest.router import (
+    Ctx,
+    RestRequest,
+    RestResponse,
+    lock_failure,
+    strip_path,
+    supported_version,
+)
 from sf_emulator.store.db import Rollback
 
 MAX_SUBREQUESTS = 25
-MAX_QUERIES = 5
+MAX_HEAVY = 5
+"""sObject Collections and query subrequests together [S14]."""
 _REF = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
 _URL = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 HALTED = "The transaction was rolled back since another operation in the same transaction failed."
@@ -24,14 +38,17 @@ class _Unresolved(Exception):
 
 def _resolve(expr: str, refs: dict[str, Any]) -> str:
     def one(m: re.Match[str]) -> str:
+        name = m[0][2:-1]
         if m[1] not in refs:
-            raise _Unresolved(m[0])
+            raise _Unresolved(name)
         value: Any = refs[m[1]]
         for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", m[2]):
             try:
                 value = value[step[0]] if step[0] else value[int(step[1])]
             except (KeyError, IndexError, TypeError):
-                raise _Unresolved(m[0]) from None
+                raise _Unresolved(name) from None
+        if value is None:
+            raise _Unresolved(name)
         return str(value)
 
     return _REF.sub(one, expr)
@@ -65,6 +82,10 @@ def _subrequest(ctx: Ctx, sub: dict[str, Any], refs: dict[str, Any]) -> RestResp
     if path.startswith("/composite") and not path.startswith("/composite/sobjects"):
         raise SalesforceError(400, "INVALID_API_INPUT", "Composite requests cannot be nested")
     headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
+    method = str(sub.get("method", "GET")).upper()
+    if ctx.lock and method != "GET":
+        resource = "composite/sobjects" if path.startswith("/composite/sobjects") else "sobjects"
+        return lock_failure(resource, sub.get("body"), dict(parse_qsl(url.query)))
     req = RestRequest(
         str(sub.get("method", "GET")).upper(),
         path,
@@ -77,24 +98,32 @@ def _subrequest(ctx: Ctx, sub: dict[str, Any], refs: dict[str, Any]) -> RestResp
     return ctx.dispatch(sub_ctx, req)
 
 
+def _limit_exceeded(message: str) -> RestResponse:
+    entry = {
+        "body": [{"errorCode": "LIMIT_EXCEEDED", "message": message}],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": None,
+    }
+    return RestResponse(200, {"compositeResponse": [entry]})
+
+
+def _heavy(sub: dict[str, Any]) -> bool:
+    path = urlsplit(str(sub.get("url", ""))).path
+    return "/composite/sobjects" in path or path.endswith(("/query", "/queryAll"))
+
+
 def composite(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
     body = req.body
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         raise json_parser_error("The request body must have a compositeRequest array")
     subs: list[dict[str, Any]] = body["compositeRequest"]
     if len(subs) > MAX_SUBREQUESTS:
-        raise SalesforceError(
-            400,
-            "INVALID_API_INPUT",
-            "Composite request contains too many "
-            f"subrequests: {len(subs)}. Maximum is {MAX_SUBREQUESTS}",
-        )
-    queries = sum(1 for s in subs if "/query" in str(s.get("url", "")))
-    if queries > MAX_QUERIES:
-        raise SalesforceError(
-            400,
-            "INVALID_API_INPUT",
-            f"At most {MAX_QUERIES} query subrequests are allowed in a composite request",
+        return _limit_exceeded("The request can\u2019t contain more than 25 operations.")
+    if sum(1 for s in subs if _heavy(s)) > MAX_HEAVY:
+        # The code and shape are those of the 25 limit [S20]; the message is inferred.
+        return _limit_exceeded(
+            "The request can\u2019t contain more than 5 sObject Collections or query operations."
         )
     all_or_none = bool(body.get("allOrNone", False))
     out: list[dict[str, Any]] = []

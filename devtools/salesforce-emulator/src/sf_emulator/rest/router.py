@@ -46,6 +46,9 @@ class Ctx:
     version: str
     # The data API's dispatcher, so that Composite can run its subrequests through it.
     dispatch: Callable[[Ctx, RestRequest], RestResponse] | None = None
+    # An injected UNABLE_TO_LOCK_ROW for every write of this call (Composite applies it to
+    # each write subrequest, inside its 200).
+    lock: bool = False
 
     def writer(self, req: RestRequest) -> Writer:
         header = req.headers.get("sforce-duplicate-rule-header", "").replace(" ", "").lower()
@@ -108,3 +111,20 @@ def supported_version(text: str) -> bool:
 def strip_path(path: str) -> str:
     path = path.rstrip("/")
     return path if path.startswith("/") or not path else "/" + path
+
+
+LOCK_MESSAGE = "unable to obtain exclusive access to this record or 1 records"
+
+
+def lock_failure(resource: str, body: Any, params: dict[str, str]) -> RestResponse:
+    """The answer of a write that could not lock its rows: a 400 for one record, a 200 with
+    the error on every record for sObject Collections."""
+    error = SalesforceError(400, "UNABLE_TO_LOCK_ROW", LOCK_MESSAGE, [])
+    if resource != "composite/sobjects":
+        return RestResponse(400, error.body())
+    n = (
+        len(body.get("records", []))
+        if isinstance(body, dict)
+        else len(params.get("ids", "").split(","))
+    )
+    return RestResponse(200, [{"success": False, "errors": [error.collection_item()]}] * n)

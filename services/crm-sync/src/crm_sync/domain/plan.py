@@ -174,7 +174,11 @@ class _Planner:
             plan.steps.append(WriteStep(NEW_PERSONS, "create", tuple(self.creates)))
         if self.updates:
             records = []
-            for person_id, items in self.updates.items():
+            # Grouped by type: Salesforce takes at most 10 runs of one type per request,
+            # and sales mode updates Leads and the Contacts of converted ones side by side.
+            for person_id, items in sorted(
+                self.updates.items(), key=lambda item: _object_of(item[0])
+            ):
                 fields = policy.merge(settings.update_policy, (c for _, c in items))
                 sobject = _object_of(person_id)
                 records.append(NewRecord(sobject, {"Id": person_id, **fields}))
