@@ -156,7 +156,7 @@ async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
                 tenant = next(iter(orgs))
                 for n in range(IDLE_SAMPLES):
                     await asyncio.sleep(0.25)
-                    lone = chat(tenant, f"idle{n}@example.com", n)
+                    lone = chat(tenant, f"idle{n}@example.com", CHATS + n)  # a new name
                     t0 = time.perf_counter()
                     await producer.send_and_wait(
                         conversations,

@@ -77,7 +77,7 @@ async def paced_b(
     """B's chats at RATE per second for SECONDS; each one's produce-to-result latency."""
     sent: dict[str, float] = {}
     for n in range(RATE * SECONDS):
-        lone = chat(tenant, f"b{run_no}.{n}@example.com", n)
+        lone = chat(tenant, f"b{run_no}.{n}@example.com", run_no * 100_000 + n)  # new names
         sent[lone.chat_id] = time.perf_counter()
         await producer.send(topic, lone.model_dump_json().encode(), key=key_for_conversation(lone))
         await asyncio.sleep(1 / RATE)

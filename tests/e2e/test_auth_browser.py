@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chat_contracts.auth import token_fingerprint
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import SalesforceEmulator
 from tests.integration.auth.support import (
@@ -147,6 +148,13 @@ async def test_the_demo_tenant_is_connected_at_start_without_clicking(
     assert status["username"] == "admin@demo.example"
     async with RequestReplyClient(kafka_bootstrap, name="auth-e2e") as rr:
         reply = granted(await ask(rr, auth_process.topics.requests, "10000"))
+        # The demo org rotates refresh tokens, as real orgs do: the connection must hold
+        # the token the seed's was exchanged for, or this refresh revokes the tenant.
+        refused = token_fingerprint(reply.access_token.get_secret_value())
+        again = await ask(
+            rr, auth_process.topics.requests, "10000", rejected_token_fingerprint=refused
+        )
+        granted(again)
     assert reply.org_id == DEMO_ORG["org_id"]
     assert DEMO_ORG["refresh_token"] not in auth_process.log_text()
 

@@ -315,7 +315,7 @@ def chat(tenant: str, **overrides: Any) -> Conversation:
         "chat_id": f"c-{n}",
         "visitor": {
             "first_name": "Jo",
-            "last_name": f"Bloggs {n[:4]}",
+            "last_name": f"Bloggs {n}",  # unique: namesakes are a duplicate rule's business
             "email": f"jo.{n}@example.com",
         },
         "agent": {"email": "agent@acme.example", "name": "Alex Agent"},

@@ -35,3 +35,59 @@ async def test_twelve_mixed_lead_and_contact_updates_fit_ten_chunks(crm: Crm) ->
     assert {r.person.outcome for r in done if r.person} == {"updated"}
     objects = sorted(r.person.object for r in done if r.person)
     assert objects == ["Contact"] * 6 + ["Lead"] * 6
+
+
+async def test_a_duplicate_rule_links_the_person_it_found_and_never_dead_letters(
+    crm: Crm,
+) -> None:
+    # The org's standard rule matches on name and company; the visitor comes with a new
+    # email, so crm-sync's own matching finds no one, and Salesforce's answer names no id.
+    tenant, _ = crm.tenant(
+        records={"Lead": [{"FirstName": "Ada", "LastName": "Byron", "Company": "Analytical Ltd"}]}
+    )
+    [known] = query(crm, tenant, "SELECT Id FROM Lead WHERE LastName = 'Byron'")
+    same = chat(
+        tenant,
+        visitor={"first_name": "Ada", "last_name": "Byron", "company": "Analytical"},
+    )
+    await crm.producer.conversations(crm.topics.conversations, [same])
+    [result] = await crm.results.wait(tenant, [same.chat_id], timeout=20)
+    assert result.person is not None
+    assert (result.person.outcome, result.person.record_id) == ("matched", known["Id"])
+    assert len(query(crm, tenant, "SELECT Id FROM Lead")) == 1
+
+
+async def test_a_duplicate_rule_that_found_no_one_we_can_see_saves_with_allow_save(
+    crm: Crm,
+) -> None:
+    # The rule's match is fuzzier than what crm-sync re-reads (here a one-letter typo in the
+    # last name): the Lead is saved anyway, as an alert rule allows.
+    tenant, _ = crm.tenant(
+        records={"Lead": [{"FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines"}]}
+    )
+    typo = chat(
+        tenant,
+        visitor={"first_name": "Ada", "last_name": "Lovelase", "company": "Engines"},
+    )
+    await crm.producer.conversations(crm.topics.conversations, [typo])
+    [result] = await crm.results.wait(tenant, [typo.chat_id], timeout=20)
+    assert result.person is not None
+    assert result.person.outcome == "created"
+    assert len(query(crm, tenant, "SELECT Id FROM Lead")) == 2
+
+
+async def test_a_blocking_duplicate_rule_still_writes_the_chat(crm: Crm) -> None:
+    tenant, _ = crm.tenant(
+        duplicate_rules="block",
+        records={"Lead": [{"FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines"}]},
+    )
+    typo = chat(
+        tenant,
+        visitor={"first_name": "Ada", "last_name": "Lovelase", "company": "Engines"},
+    )
+    await crm.producer.conversations(crm.topics.conversations, [typo])
+    [result] = await crm.results.wait(tenant, [typo.chat_id], timeout=20)
+    assert result.status == "ok"
+    assert result.person is None  # no person Salesforce lets us create or we can find
+    [task] = query(crm, tenant, "SELECT WhoId FROM Task")
+    assert task["WhoId"] is None

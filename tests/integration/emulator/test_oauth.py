@@ -115,7 +115,7 @@ def test_web_server_flow_with_pkce(sf_emulator: SalesforceEmulator, sf_org: Emul
         sf_emulator, sf_org, grant_type="refresh_token", refresh_token=body["refresh_token"]
     )
     assert refreshed.status_code == 200
-    assert "refresh_token" not in refreshed.json()
+    assert refreshed.json()["refresh_token"] != body["refresh_token"]  # rotated
     assert sf_emulator.client(sf_org, token=refreshed.json()["access_token"]).limits()
 
 

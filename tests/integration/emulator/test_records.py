@@ -192,15 +192,16 @@ def test_upsert_on_an_external_id(sf_emulator: SalesforceEmulator) -> None:
 def test_duplicate_rule_blocks_until_allow_save(sf_emulator: SalesforceEmulator) -> None:
     sf = sf_emulator.client(sf_emulator.create_org(duplicate_rules="alert"))
     leads = sobject(sf, "Lead")
-    first = leads.create(_lead(Email="dup@example.com"))["id"]
+    first = leads.create(_lead(FirstName="Dee", Email="dup@example.com"))["id"]
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        leads.create(_lead(Email="DUP@example.com"))
+        leads.create(_lead(FirstName="Dee", Email="DUP@example.com"))
     error = _error(exc)
     assert error["errorCode"] == "DUPLICATES_DETECTED"
     match = error["duplicateResut"]["matchResults"][0]  # as real answers spell it
     assert match["matchRecords"][0]["record"]["Id"] == first
     allowed = leads.create(
-        _lead(Email="dup@example.com"), headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+        _lead(FirstName="Dee", Email="dup@example.com"),
+        headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"},
     )
     assert allowed["success"]
 

@@ -48,8 +48,9 @@ def composite(sf: Salesforce, subs: list[dict[str, Any]]) -> Any:
 
 def test_collections_duplicates_carry_no_match_ids(sf_emulator: SalesforceEmulator) -> None:
     sf = sf_emulator.client(sf_emulator.create_org(duplicate_rules="alert"))
-    collections(sf, [lead(1, Email="dup@example.com")])
-    [result] = collections(sf, [lead(2, Email="dup@example.com")])  # [S1]
+    person = {"FirstName": "Dee", "LastName": "Doe", "Email": "dup@example.com"}
+    collections(sf, [lead(1, **person)])
+    [result] = collections(sf, [lead(2, **person)])  # [S1]
     assert result == {
         "success": False,
         "errors": [
@@ -64,9 +65,10 @@ def test_collections_duplicates_carry_no_match_ids(sf_emulator: SalesforceEmulat
 
 def test_a_single_record_duplicate_spells_duplicate_resut(sf_emulator: SalesforceEmulator) -> None:
     sf = sf_emulator.client(sf_emulator.create_org(duplicate_rules="alert"))
-    first = rest(sf, "sobjects/Lead", method="POST", json=lead(1, Email="d@example.com"))["id"]
+    person = {"FirstName": "Dee", "LastName": "Doe", "Email": "d@example.com"}
+    first = rest(sf, "sobjects/Lead", method="POST", json=lead(1, **person))["id"]
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        rest(sf, "sobjects/Lead", method="POST", json=lead(2, Email="d@example.com"))
+        rest(sf, "sobjects/Lead", method="POST", json=lead(2, **person))
     [error] = error_content(exc.value)  # [S2], [S8]
     assert error["errorCode"] == "DUPLICATES_DETECTED"
     assert "fields" not in error

@@ -143,7 +143,7 @@ def test_error_classification() -> None:
         errors.classify(RecordError("DUPLICATES_DETECTED", duplicate_ids=("00Q1",)))
         is errors.Action.LINK_DUPLICATE
     )
-    assert errors.classify(RecordError("DUPLICATES_DETECTED")) is errors.Action.DEAD_LETTER
+    assert errors.classify(RecordError("DUPLICATES_DETECTED")) is errors.Action.FIND_DUPLICATE
     assert errors.classify(RecordError("STRING_TOO_LONG")) is errors.Action.TRUNCATE
     assert errors.classify(RecordError("INACTIVE_OWNER_OR_USER")) is errors.Action.DROP_OWNER
     assert (

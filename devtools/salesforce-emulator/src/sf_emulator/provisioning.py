@@ -52,6 +52,8 @@ def settings_from(
         session_timeout=int(spec.get("session_timeout", s.session_timeout)),
         custom_fields=custom,
         faults=s.faults,
+        refresh_token_rotation=bool(spec.get("refresh_token_rotation", s.refresh_token_rotation)),
+        refresh_token_idle_days=int(spec.get("refresh_token_idle_days", s.refresh_token_idle_days)),
     )
 
 
@@ -146,7 +148,9 @@ def create_org(emu: Emulator, spec: dict[str, Any], instance_url: str) -> dict[s
         users = [_user(emu, org, u, slug, n) for n, u in enumerate(declared, start=1)]
         first = users[0]["id"]
         refresh = spec.get("refresh_token") or credentials.new_refresh_token()
-        emu.store.tokens.add_refresh(refresh, org_id, first, app.client_id)
+        emu.store.tokens.add_refresh(
+            refresh, org_id, first, app.client_id, org.settings.refresh_idle_s
+        )
         access = credentials.start_session(
             emu.store, org, first, spec.get("access_token"), app.client_id, refresh
         )

@@ -100,13 +100,21 @@ class SalesforceOperations:
         params: Mapping[str, Any] | None = None,
         operation: str = "rest",
         retry: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Any REST resource under `/services/data/vXX.X/` (sObject Collections, composite).
         Retried on transient errors for GET only unless `retry` says otherwise."""
         again = method.upper() == "GET" if retry is None else retry
         query = {k: str(v) for k, v in params.items()} if params else None
         return await self.rest(
-            tenant_id, operation, method.upper(), path, params=query, json=json, retry=again
+            tenant_id,
+            operation,
+            method.upper(),
+            path,
+            params=query,
+            json=json,
+            headers=headers,
+            retry=again,
         )
 
 

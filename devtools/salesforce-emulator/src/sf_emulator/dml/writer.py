@@ -116,7 +116,7 @@ class Writer:
         record.update(LastModifiedDate=stamp, LastModifiedById=self.user_id, SystemModstamp=stamp)
         self._derive(obj, record)
         self._check_references(obj, record, [f for f, _ in fields])
-        if any(f.name == "Email" for f, _ in fields):
+        if duplicates.changed_match_fields(obj.name, (f.name for f, _ in fields)):
             duplicates.check(
                 self.store, self.org, obj, record, self.version, self.allow_save, batch_ids
             )

@@ -61,6 +61,7 @@ class AdminEndpoints:
             (org + "/faults", self.faults, ["GET", "POST"]),
             (org + "/expire-sessions", self.expire, ["POST"]),
             (org + "/revoke-refresh-tokens", self.revoke, ["POST"]),
+            (org + "/age-refresh-tokens", self.age, ["POST"]),
             (org + "/sobjects/{sobject}/bulk-load", self.bulk_load, ["POST"]),
             (org + "/leads/{lead_id}/convert", self.convert, ["POST"]),
         ]
@@ -163,6 +164,16 @@ class AdminEndpoints:
         with self.emu.store.db.transaction():
             n = self.emu.store.tokens.revoke_refresh_tokens(org.id)
         return json_response(200, {"revoked": n})
+
+    async def age(self, request: Request) -> Response:
+        org = self._org(request)
+        body = await request.json()
+        days = body.get("days") if isinstance(body, dict) else None
+        if not isinstance(days, int | float) or days < 0:
+            raise ProvisioningError("days must be a number of days, 0 or more")
+        with self.emu.store.db.transaction():
+            n = self.emu.store.tokens.age_refresh_tokens(org.id, float(days) * 86400)
+        return json_response(200, {"aged": n})
 
     def _writer(self, org: Org) -> Writer:
         return Writer(

@@ -34,6 +34,14 @@ def _client(request: Request, data: dict[str, str]) -> tuple[str, str | None]:
     return data.get("client_id", ""), data.get("client_secret")
 
 
+class _Refused(OAuthError):
+    """A refresh token that is not live (unknown, revoked, expired or rotated)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("invalid_grant", "expired access/refresh token")
+        self.token = token
+
+
 class TokenEndpoints(LoginHost):
     async def token(self, request: Request) -> Response:
         data = await form(request)
@@ -50,6 +58,12 @@ class TokenEndpoints(LoginHost):
                     body = self._refresh_grant(request, data, app, secret)
                 else:
                     raise OAuthError("unsupported_grant_type", "grant type not supported")
+        except _Refused as exc:
+            # Outside the grant's rolled-back transaction: a rotated token used again
+            # revokes its whole family [S4].
+            with self.emu.store.db.transaction():
+                self.emu.store.tokens.revoke_family_of_rotated(exc.token)
+            return json_response(exc.status, exc.body())
         except OAuthError as exc:
             return json_response(exc.status, exc.body())
         return json_response(200, body, {"Cache-Control": "no-store"})
@@ -76,7 +90,9 @@ class TokenEndpoints(LoginHost):
         refresh = None
         if set(grant.scope.split()) & REFRESH_SCOPES:
             refresh = credentials.new_refresh_token()
-            store.tokens.add_refresh(refresh, org.id, grant.user_id, app.client_id)
+            store.tokens.add_refresh(
+                refresh, org.id, grant.user_id, app.client_id, org.settings.refresh_idle_s
+            )
         access = credentials.start_session(store, org, grant.user_id, None, app.client_id, refresh)
         return self._body(request, org, grant.user_id, app, access, refresh, grant.scope)
 
@@ -86,11 +102,20 @@ class TokenEndpoints(LoginHost):
         store = self.emu.store
         refresh = data.get("refresh_token", "")
         owner = store.tokens.refresh(refresh)
-        org = store.orgs.get(owner[0]) if owner else None
-        if owner is None or org is None or org.is_sandbox != self._sandbox(request):
+        if owner is None:
+            raise _Refused(refresh)
+        org = store.orgs.get(owner[0])
+        if org is None or org.is_sandbox != self._sandbox(request):
             raise OAuthError("invalid_grant", "expired access/refresh token")
         if owner[2] != app.client_id or not hmac.compare_digest(secret or "", app.client_secret):
             raise OAuthError("invalid_client", "invalid client credentials")
+        settings = org.settings
+        if settings.refresh_token_rotation:
+            rotated = credentials.new_refresh_token()
+            store.tokens.rotate(refresh, rotated, settings.refresh_idle_s)
+            access = credentials.start_session(store, org, owner[1], None, app.client_id, rotated)
+            return self._body(request, org, owner[1], app, access, rotated, "api refresh_token")
+        store.tokens.touch_refresh(refresh, settings.refresh_idle_s)
         access = credentials.start_session(store, org, owner[1], None, app.client_id, refresh)
         return self._body(request, org, owner[1], app, access, None, "api refresh_token")
 

@@ -73,7 +73,13 @@ def _halted(ref_id: str, message: str = HALTED) -> dict[str, Any]:
     }
 
 
-def _subrequest(ctx: Ctx, sub: dict[str, Any], refs: dict[str, Any]) -> RestResponse:
+# Headers of the Composite call that apply to each subrequest (inferred from [S37]).
+INHERITED_HEADERS = ("sforce-duplicate-rule-header", "sforce-auto-assign")
+
+
+def _subrequest(
+    ctx: Ctx, sub: dict[str, Any], refs: dict[str, Any], inherited: dict[str, str]
+) -> RestResponse:
     url = urlsplit(_resolve(str(sub.get("url", "")), refs))
     m = _URL.match(url.path)
     if m is None or not supported_version(m[1]):
@@ -81,7 +87,8 @@ def _subrequest(ctx: Ctx, sub: dict[str, Any], refs: dict[str, Any]) -> RestResp
     path = strip_path(m[2] or "")
     if path.startswith("/composite") and not path.startswith("/composite/sobjects"):
         raise SalesforceError(400, "INVALID_API_INPUT", "Composite requests cannot be nested")
-    headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
+    own = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
+    headers = {**inherited, **own}
     method = str(sub.get("method", "GET")).upper()
     if ctx.lock and method != "GET":
         resource = "composite/sobjects" if path.startswith("/composite/sobjects") else "sobjects"
@@ -126,6 +133,7 @@ def composite(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
             "The request can\u2019t contain more than 5 sObject Collections or query operations."
         )
     all_or_none = bool(body.get("allOrNone", False))
+    inherited = {k: req.headers[k] for k in INHERITED_HEADERS if k in req.headers}
     out: list[dict[str, Any]] = []
     refs: dict[str, Any] = {}
     try:
@@ -134,7 +142,7 @@ def composite(ctx: Ctx, req: RestRequest, m: re.Match[str]) -> RestResponse:
                 ref_id = str(sub.get("referenceId", ""))
                 try:
                     with ctx.store.db.transaction():
-                        resp = _subrequest(ctx, sub, refs)
+                        resp = _subrequest(ctx, sub, refs, inherited)
                         if resp.status >= 400:
                             raise Rollback
                 except _Unresolved as exc:

@@ -22,10 +22,18 @@ class OrgSettings:
     """What the admin API may set on an org (see README)."""
 
     api_limit: int = 100_000
-    duplicate_rules: str = "off"  # off | alert | block
+    duplicate_rules: str = "alert"  # off | alert | block; a new org's standard rules alert
     session_timeout: int = 7200
     custom_fields: list[dict[str, Any]] = field(default_factory=list)
     faults: dict[str, Any] = field(default_factory=dict)
+    refresh_token_rotation: bool = True
+    """Refresh Token Rotation on the connected app: single-use refresh tokens [S4]."""
+    refresh_token_idle_days: int = 30
+    """A refresh token unused this long expires (0: never) [S5]."""
+
+    @property
+    def refresh_idle_s(self) -> float | None:
+        return self.refresh_token_idle_days * 86400.0 if self.refresh_token_idle_days else None
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 from sf_emulator.schema.fields import ObjectDef
 from sf_emulator.store.db import Database
+from sf_emulator.store.match_keys import MATCH_KEY, PERSONS, match_key
 
 Record = dict[str, Any]
 
@@ -120,6 +121,9 @@ class RecordStore:
             value = record.get(f.name)
             if value is not None and value != "":
                 rows.append((org_id, obj.name, f.name, str(value).lower(), record["Id"]))
+        key = match_key(record) if obj.name in PERSONS else None
+        if key is not None:
+            rows.append((org_id, obj.name, MATCH_KEY, key, record["Id"]))
         return rows
 
     def _index(self, org_id: str, obj: ObjectDef, record: Record) -> None:

@@ -57,10 +57,29 @@ class TokenStore:
             ),
         )
 
-    def add_refresh(self, token: str, org_id: str, user_id: str, client_id: str) -> None:
+    def add_refresh(
+        self,
+        token: str,
+        org_id: str,
+        user_id: str,
+        client_id: str,
+        idle_s: float | None = None,
+        family: str | None = None,
+    ) -> None:
+        """A refresh token. `expires_at` is when it expires unused (None: never);
+        `parent_hash` names its family's first token (rotation), NULL for that first one."""
+        now = time.time()
         self.db.conn.execute(
-            "INSERT INTO tokens VALUES (?, 'refresh', ?, ?, ?, NULL, ?, NULL, 0)",
-            (secret_hash(token), org_id, user_id, client_id, time.time()),
+            "INSERT INTO tokens VALUES (?, 'refresh', ?, ?, ?, ?, ?, ?, 0)",
+            (
+                secret_hash(token),
+                org_id,
+                user_id,
+                client_id,
+                family,
+                now,
+                now + idle_s if idle_s else None,
+            ),
         )
         live = self.db.conn.execute(
             "SELECT token_hash FROM tokens WHERE kind = 'refresh' AND revoked = 0 AND "
@@ -93,13 +112,66 @@ class TokenStore:
         return Session(row[0], row[1])
 
     def refresh(self, token: str) -> tuple[str, str, str] | None:
-        """(org_id, user_id, client_id) of a live refresh token."""
+        """(org_id, user_id, client_id) of a live, unexpired refresh token."""
         row = self.db.conn.execute(
-            "SELECT org_id, user_id, client_id FROM tokens "
+            "SELECT org_id, user_id, client_id, expires_at FROM tokens "
             "WHERE token_hash = ? AND kind = 'refresh' AND revoked = 0",
             (secret_hash(token),),
         ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        if row is None or (row[3] is not None and row[3] <= time.time()):
+            return None
+        return (row[0], row[1], row[2])
+
+    def rotate(self, used: str, new: str, idle_s: float | None) -> None:
+        """Replace a refresh token by a new one of the same family; the used one is kept,
+        marked rotated (`revoked = 2`), so that a reuse can be told from an unknown token."""
+        key = secret_hash(used)
+        row = self.db.conn.execute(
+            "SELECT org_id, user_id, client_id, parent_hash FROM tokens WHERE token_hash = ?",
+            (key,),
+        ).fetchone()
+        assert row is not None
+        self.db.conn.execute("UPDATE tokens SET revoked = 2 WHERE token_hash = ?", (key,))
+        self.add_refresh(new, row[0], row[1], row[2], idle_s, family=row[3] or key)
+
+    def touch_refresh(self, token: str, idle_s: float | None) -> None:
+        """A refresh token was used: its idle time starts again."""
+        if idle_s:
+            self.db.conn.execute(
+                "UPDATE tokens SET expires_at = ? WHERE token_hash = ?",
+                (time.time() + idle_s, secret_hash(token)),
+            )
+
+    def revoke_family_of_rotated(self, token: str) -> None:
+        """If `token` is a rotated refresh token, revoke its whole family and sessions."""
+        key = secret_hash(token)
+        row = self.db.conn.execute(
+            "SELECT parent_hash FROM tokens WHERE token_hash = ? AND kind = 'refresh' "
+            "AND revoked = 2",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return
+        root = row[0] or key
+        members = self.db.conn.execute(
+            "SELECT token_hash FROM tokens WHERE kind = 'refresh' AND "
+            "(token_hash = ? OR parent_hash = ?)",
+            (root, root),
+        ).fetchall()
+        for (member,) in members:
+            self.db.conn.execute("UPDATE tokens SET revoked = 1 WHERE token_hash = ?", (member,))
+            self.db.conn.execute(
+                "UPDATE tokens SET revoked = 1 WHERE kind = 'access' AND parent_hash = ?",
+                (member,),
+            )
+
+    def age_refresh_tokens(self, org_id: str, seconds: float) -> int:
+        """Move the org's refresh tokens' idle expiry `seconds` closer (tests)."""
+        return self.db.conn.execute(
+            "UPDATE tokens SET expires_at = expires_at - ? WHERE org_id = ? AND "
+            "kind = 'refresh' AND expires_at IS NOT NULL",
+            (seconds, org_id),
+        ).rowcount
 
     def revoke(self, token: str) -> bool:
         """Revoke an access or refresh token; a refresh token takes its sessions along."""
@@ -109,7 +181,9 @@ class TokenStore:
         cur = self.db.conn.execute(
             "UPDATE tokens SET revoked = 1 WHERE token_hash = ? AND revoked = 0", (key,)
         )
-        self.db.conn.execute("UPDATE tokens SET revoked = 1 WHERE parent_hash = ?", (key,))
+        self.db.conn.execute(
+            "UPDATE tokens SET revoked = 1 WHERE kind = 'access' AND parent_hash = ?", (key,)
+        )
         return cur.rowcount > 0
 
     def expire_sessions(self, org_id: str) -> int:

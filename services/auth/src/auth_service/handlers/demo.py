@@ -51,6 +51,8 @@ async def bootstrap_demo(
             error=exc.code,
         )
         return False
-    await connect.store_connection(tenant, response, token, demo.sandbox)
+    # With refresh-token rotation the seed's token is spent now: keep the one it became.
+    kept = response.refresh_token.get_secret_value() if response.refresh_token else token
+    await connect.store_connection(tenant, response, kept, demo.sandbox)
     log.info("demo tenant connected from the emulator seed", tenant_id=tenant)
     return True

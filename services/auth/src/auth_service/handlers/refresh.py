@@ -6,10 +6,16 @@ never revoke; after the last attempt the tenant gets a doubling cool-down and a
 record (so every replica, and the page, know) and publishes `revoked`. A success records
 when the token last worked, stores a rotated refresh token, and re-seals a record still
 sealed with an older key.
+
+With refresh-token rotation every refresh spends the token it used: the rotated one must
+be the one the next refresh uses, or Salesforce sees a used token again and revokes the
+whole family. It is stored before the access token is served; when Kafka refuses the write,
+the record is held here (`current`) and written again in the background until it is stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiokafka.errors import KafkaError
@@ -67,6 +73,21 @@ class Refresher:
         self._policy = policy
         self._clock = clock
         self._cooldowns: dict[str, Cooldown] = {}
+        self._unsaved: dict[str, RefreshTokenRecord] = {}
+        """Rotated records Kafka has not stored yet, by tenant."""
+        self._savers: set[asyncio.Task[None]] = set()
+
+    def current(self, stored: RefreshTokenRecord) -> RefreshTokenRecord:
+        """The record a refresh must use: a rotated one not stored yet, for the same
+        connection, else the stored one."""
+        held = self._unsaved.get(stored.tenant_id)
+        if held is not None and held.connected_at == stored.connected_at:
+            return held
+        return stored
+
+    def _is_current(self, record: RefreshTokenRecord) -> bool:
+        tenant = record.tenant_id
+        return self._store.get(tenant) is record or self._unsaved.get(tenant) is record
 
     def cooldown(self, tenant_id: str) -> Cooldown | None:
         """The tenant's cool-down after failed refreshes, if any."""
@@ -101,7 +122,7 @@ class Refresher:
                     )
         except InvalidGrant as exc:
             self._metrics.refreshes.labels("invalid_grant").inc()
-            if self._store.get(record.tenant_id) is not record:
+            if not self._is_current(record):
                 # Reconnected (or disconnected) meanwhile, which revoked the token this
                 # refresh used: the refusal is about a connection that is gone.
                 log.info("refresh refused for a replaced connection", tenant_id=record.tenant_id)
@@ -169,15 +190,46 @@ class Refresher:
         )
 
     async def _worked(self, record: RefreshTokenRecord, response: TokenResponse) -> None:
-        if self._store.get(record.tenant_id) is not record:
+        if not self._is_current(record):
             return  # reconnected or disconnected meanwhile: that write wins
         rotated = response.refresh_token.get_secret_value() if response.refresh_token else None
         if rotated is None and not self.ring.is_current(record.key_id):
             rotated = open_token(record, self.ring)
         now = self._clock.now()
-        await self._save(
-            changed(record, ring=self.ring, refresh_token=rotated, last_refreshed_at=now)
-        )
+        updated = changed(record, ring=self.ring, refresh_token=rotated, last_refreshed_at=now)
+        if response.refresh_token is None:
+            await self._save(updated)
+            return
+        try:
+            await self._store.put(updated)
+        except KafkaError as exc:
+            # Rotated: Salesforce already spent the old token. Hold the new one and keep
+            # writing it; refreshes meanwhile use it (`current`).
+            log.error(
+                "rotated refresh token not stored yet; holding it and retrying",
+                tenant_id=record.tenant_id,
+                error=type(exc).__name__,
+            )
+            self._unsaved[record.tenant_id] = updated
+            task = asyncio.create_task(self._keep_saving(updated))
+            self._savers.add(task)
+            task.add_done_callback(self._savers.discard)
+            return
+        if self._unsaved.get(record.tenant_id) is record:
+            del self._unsaved[record.tenant_id]
+
+    async def _keep_saving(self, record: RefreshTokenRecord) -> None:
+        delay = self._policy.backoff_s
+        while self._unsaved.get(record.tenant_id) is record:
+            try:
+                await self._store.put(record)
+            except KafkaError:
+                await self._clock.sleep(delay)
+                delay = min(delay * 2, self._policy.backoff_max_s * 4)
+                continue
+            if self._unsaved.get(record.tenant_id) is record:
+                del self._unsaved[record.tenant_id]
+            log.info("rotated refresh token stored", tenant_id=record.tenant_id)
 
     async def _save(self, record: RefreshTokenRecord) -> None:
         try:

@@ -135,7 +135,7 @@ class TokenService:
                 TokenErrorCode.REVOKED,
                 "Salesforce revoked the connection (invalid_grant): reconnect the tenant",
             )
-        return record
+        return self._refresher.current(record)
 
     def _cached(self, tenant_id: str, record: RefreshTokenRecord) -> AccessGrant | None:
         entry = self._cache.get(tenant_id)

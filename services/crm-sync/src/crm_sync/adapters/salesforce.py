@@ -7,7 +7,9 @@ SOQL is built here from `InQuery` values, each value escaped as a SOQL literal.
 Salesforce resolves `@{reference}` anywhere in a Composite subrequest's body, with no way
 to escape it: a visitor who types `@{x}` would halt the whole call. A write step with such
 a value is sent on its own as an sObject Collections call (which resolves nothing), with the
-ids of the steps before it filled in, at the cost of one more call for that round.
+ids of the steps before it filled in, at the cost of one more call for that round. So does
+a step that must be saved despite the org's duplicate rules (with the Duplicate Rule
+header, which would otherwise apply to the whole Composite call).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from crm_sync.domain.schema import ObjectSchema, parse_describe
 
 T = TypeVar("T")
 MAX_SUBREQUESTS = 25
+ALLOW_SAVE = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
 MAX_QUERIES = 5
 _DISCONNECTED = {"revoked": RetryReason.REVOKED, "not_connected": RetryReason.NOT_CONNECTED}
 
@@ -114,7 +117,7 @@ class GatewaySalesforce:
         calls = 0
         batch: list[WriteStep] = []
         for step in steps:
-            if not _holds_reference_text(step):
+            if not (step.allow_duplicates or _holds_reference_text(step)):
                 batch.append(step)
                 continue
             if batch:
@@ -166,6 +169,7 @@ class GatewaySalesforce:
                 "composite/sobjects",
                 method="POST" if step.method == "create" else "PATCH",
                 json=records.body(),
+                headers=ALLOW_SAVE if step.allow_duplicates else None,
                 operation="collections",
                 retry=True,  # as the Composite write: only answered, unapplied errors retry
             ),

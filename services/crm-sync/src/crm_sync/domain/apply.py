@@ -130,6 +130,11 @@ def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord 
         work.person_id, work.person_outcome = error.duplicate_ids[0], "matched"
         work.person_object = "Lead" if error.duplicate_ids[0].startswith("00Q") else "Contact"
         work.transient = error
+    elif action is Action.FIND_DUPLICATE and sobject in ("Lead", "Contact"):
+        # Refused again despite allowSave (a blocking rule): the chat is written without
+        # a person rather than lost.
+        work.duplicate_rule = "refused" if work.duplicate_rule == "allow" else "fired"
+        work.transient = error
     elif action is Action.TRUNCATE:
         _cut(work, error, sobject, record)
     elif action is Action.DROP_OWNER:

@@ -14,6 +14,9 @@ class Action(StrEnum):
 
     LINK_DUPLICATE = "link_duplicate"
     """DUPLICATES_DETECTED: use the record it names instead of creating one."""
+    FIND_DUPLICATE = "find_duplicate"
+    """DUPLICATES_DETECTED naming no record (sObject Collections never do): look for the
+    person the rule found, else save despite the rule."""
     TRUNCATE = "truncate"
     """STRING_TOO_LONG: cut the named fields and try again."""
     DROP_OWNER = "drop_owner"
@@ -43,7 +46,7 @@ OWNER_CODES = frozenset({"INACTIVE_OWNER_OR_USER", "INSUFFICIENT_ACCESS_ON_CROSS
 def classify(error: RecordError, *, owner_set: bool = True) -> Action:
     """The action for one record error."""
     if error.code == "DUPLICATES_DETECTED":
-        return Action.LINK_DUPLICATE if error.duplicate_ids else Action.DEAD_LETTER
+        return Action.LINK_DUPLICATE if error.duplicate_ids else Action.FIND_DUPLICATE
     if error.code == "STRING_TOO_LONG":
         return Action.TRUNCATE
     if error.code in OWNER_CODES and owner_set:

@@ -3,6 +3,8 @@ modified of several, and a converted Lead followed to the Contact it became."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -74,3 +76,52 @@ def select_person(rows: Iterable[Row], sobject: PersonObject) -> PersonMatch | N
     if sobject == "Lead" and best.get("IsConverted"):
         return PersonMatch("Lead", str(best["Id"]), None)  # cannot be updated any more
     return PersonMatch(sobject, str(best["Id"]), best)
+
+
+_SUFFIXES = frozenset(
+    {"inc", "incorporated", "ltd", "limited", "llc", "llp", "plc", "corp", "corporation", "co"}
+    | {"company", "gmbh", "ag", "sa", "sarl", "bv", "nv", "srl", "spa", "pty", "oy", "ab", "as"}
+)
+
+
+def _plain(value: Any) -> str:
+    text = unicodedata.normalize("NFKD", str(value or "")).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def _company(value: Any) -> str:
+    return " ".join(w for w in _plain(value).split() if w not in _SUFFIXES)
+
+
+def rule_candidates(
+    rows: Iterable[Row],
+    first_name: str | None,
+    last_name: str | None,
+    email: str | None,
+    company: str | None,
+    phone: str | None,
+    region: str,
+) -> list[Row]:
+    """The rows a standard duplicate rule would most likely have matched: same first and
+    last name (case, accents and punctuation aside) and same company or phone. Used when
+    Salesforce refused a new person as a duplicate without saying which record it found.
+
+    A row with another email is someone else to crm-sync (which matches on email), however
+    alike the names: it is never a candidate. `company` is the visitor's own, never the
+    placeholder a Lead gets without one."""
+    first, last = _plain(first_name), _plain(last_name)
+    if not first or not last:
+        return []
+    out = []
+    for row in rows:
+        if _plain(row.get("FirstName")) != first or _plain(row.get("LastName")) != last:
+            continue
+        other = str(row.get("Email") or "").strip().lower()
+        if other and other != (email or ""):
+            continue
+        same_company = bool(company) and _company(row.get("Company")) == _company(company)
+        same_phone = bool(phone) and normalise_phone(row.get("Phone"), region) == phone
+        if same_company or same_phone:
+            out.append(row)
+    return sorted(out, key=modified_at, reverse=True)

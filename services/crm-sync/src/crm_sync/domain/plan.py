@@ -15,7 +15,13 @@ from typing import Literal
 
 from crm_sync.domain import policy
 from crm_sync.domain.chat_records import activity_record, dedupe_keys, person_record
-from crm_sync.domain.matching import PersonMatch, by_email, by_phone, select_person
+from crm_sync.domain.matching import (
+    PersonMatch,
+    by_email,
+    by_phone,
+    rule_candidates,
+    select_person,
+)
 from crm_sync.domain.owner import resolve
 from crm_sync.domain.salesforce import (
     FieldValue,
@@ -26,10 +32,12 @@ from crm_sync.domain.salesforce import (
     Row,
     WriteStep,
 )
-from crm_sync.domain.visitor import identity, phone_variants
+from crm_sync.domain.visitor import identity, names, phone_variants
 from crm_sync.domain.work import ChatWork, PendingFile, TenantContext
 
 PERSONS, PHONES, ACTIVITIES, USERS = "persons", "phones", "activities", "users"
+NAMESAKES = "namesakes"
+"""Persons by the last name of visitors a duplicate rule refused to create."""
 NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
 _BASE = ("Id", "Email", "Phone", "FirstName", "LastName", "LastModifiedDate")
 _LEAD = ("Company", "IsConverted", "ConvertedContactId")
@@ -78,6 +86,11 @@ def read_queries(
         queries[PERSONS] = InQuery(person, fields, "Email", tuple(emails))
     if phones:
         queries[PHONES] = InQuery(person, fields, "Phone", tuple(phones))
+    namesakes = sorted(
+        {last for w in works if w.duplicate_rule == "fired" and (last := names(w.conversation)[1])}
+    )
+    if namesakes:
+        queries[NAMESAKES] = InQuery(person, fields, "LastName", tuple(namesakes))
     if agent_emails:
         queries[USERS] = InQuery(
             "User", ("Id", "Email"), "Email", tuple(agent_emails), (("IsActive", True),)
@@ -114,6 +127,7 @@ class _Planner:
         self.emails = by_email(reads.get(PERSONS))
         self.phones = by_phone(reads.get(PHONES), region)
         self.acts = {str(r.get(ctx.key_field)): r for r in reads.get(ACTIVITIES)}
+        self.namesakes = reads.get(NAMESAKES)
         self.plan = RoundPlan(activities={ACTS_KNOWN: [], ACTS_NEW: []})
         self.new_index: dict[object, int] = {}
         self.creates: list[NewRecord] = []
@@ -138,8 +152,10 @@ class _Planner:
         match = select_person(self._candidates(work), ctx.person_object)
         if work.person_id is None:
             _adopt(work, _person_of(existing), match)
+        if work.person_id is None and work.duplicate_rule == "fired":
+            self._namesake(work)
         person: str | Ref | None = work.person_id
-        if person is None:
+        if person is None and work.duplicate_rule != "refused":
             person = self._create_person(work)
         elif match is not None and match.id == work.person_id and not work.update_given_up:
             change = _update_for(work, ctx, match)
@@ -150,6 +166,26 @@ class _Planner:
             step = ACTS_NEW if isinstance(person, Ref) else ACTS_KNOWN
             self.records[step].append(activity_record(work, ctx, person, work.owner.id))
             self.plan.activities[step].append(work)
+
+    def _namesake(self, work: ChatWork) -> None:
+        """After a duplicate rule refused the visitor's new person without naming the one it
+        found: adopt the person it most likely found, else save despite the rule."""
+        conversation = work.conversation
+        first, last = names(conversation)
+        found = rule_candidates(
+            (r for r in self.namesakes if not r.get("IsConverted")),
+            first,
+            last,
+            conversation.visitor.email,
+            conversation.visitor.company,
+            conversation.visitor.phone_e164,
+            self.ctx.settings.default_phone_region,
+        )
+        if found:
+            work.person_id, work.person_outcome = str(found[0]["Id"]), "matched"
+            work.person_object = self.ctx.person_object
+        else:
+            work.duplicate_rule = "allow"
 
     def _candidates(self, work: ChatWork) -> list[Row]:
         found = identity(work.conversation, self.ctx.settings.match_by_phone)
@@ -171,7 +207,10 @@ class _Planner:
     def build(self) -> RoundPlan:
         plan, settings = self.plan, self.ctx.settings
         if self.creates:
-            plan.steps.append(WriteStep(NEW_PERSONS, "create", tuple(self.creates)))
+            allow = any(w.duplicate_rule == "allow" for g in plan.new_persons for w in g)
+            plan.steps.append(
+                WriteStep(NEW_PERSONS, "create", tuple(self.creates), allow_duplicates=allow)
+            )
         if self.updates:
             records = []
             # Grouped by type: Salesforce takes at most 10 runs of one type per request,

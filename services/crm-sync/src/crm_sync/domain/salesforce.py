@@ -52,6 +52,9 @@ class WriteStep:
     name: str
     method: Literal["create", "update"]
     records: tuple[NewRecord, ...]
+    allow_duplicates: bool = False
+    """Save despite the org's alert-level duplicate rules (`Sforce-Duplicate-Rule-Header:
+    allowSave=true`): the step goes in a call of its own."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,9 @@ class ChatWork:
     truncated: set[str] = field(default_factory=set)
     failure: Failure | None = None
     transient: RecordError | None = None
+    duplicate_rule: Literal["fired", "allow", "refused"] | None = None
+    """A duplicate rule refused creating the person: look for the one it found (`fired`),
+    save despite it (`allow`), or, refused even so, write the chat without a person."""
 
     @property
     def done(self) -> bool:

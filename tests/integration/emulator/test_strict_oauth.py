@@ -1,0 +1,72 @@
+"""Conformance: refresh-token rotation, on by default for the connected app.
+
+- [S4] Help KB 005316711 "Force one-time-use Refresh Tokens - Refresh Token Rotation": each
+  refresh answers a new refresh token and the used one stops working; reusing a rotated
+  token revokes the token family.
+- [S5] (third party, on the May 2026 Connected App controls): a 30-day idle limit on
+  refresh tokens. Its answer is the one of any expired refresh token.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
+
+EXPIRED = {"error": "invalid_grant", "error_description": "expired access/refresh token"}
+
+
+def refresh(emu: SalesforceEmulator, org: EmulatorOrg, token: str) -> httpx.Response:
+    return emu.admin.post(
+        f"{org.login_url}/services/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token,
+            "client_id": org.client_id,
+            "client_secret": org.client_secret,
+        },
+    )
+
+
+def test_each_refresh_rotates_and_a_reuse_revokes_the_family(
+    sf_emulator: SalesforceEmulator,
+) -> None:
+    org = sf_emulator.create_org()
+    first = refresh(sf_emulator, org, org.refresh_token)
+    assert first.status_code == 200
+    second_token = first.json()["refresh_token"]
+    assert second_token != org.refresh_token
+    second = refresh(sf_emulator, org, second_token)
+    assert second.status_code == 200
+    third_token = second.json()["refresh_token"]
+    # The used token again: refused, and the whole family with it [S4].
+    assert refresh(sf_emulator, org, org.refresh_token).json() == EXPIRED
+    assert refresh(sf_emulator, org, third_token).json() == EXPIRED
+    session = second.json()["access_token"]
+    assert sf_emulator.client(org, token=session).session_id == session
+    assert (
+        sf_emulator.admin.get(
+            f"{org.instance_url}/services/data/v59.0/limits",
+            headers={"Authorization": f"Bearer {session}"},
+        ).status_code
+        == 401
+    )
+
+
+def test_an_app_may_turn_rotation_off(sf_emulator: SalesforceEmulator) -> None:
+    org = sf_emulator.create_org(refresh_token_rotation=False)
+    answer = refresh(sf_emulator, org, org.refresh_token)
+    assert "refresh_token" not in answer.json()
+    assert refresh(sf_emulator, org, org.refresh_token).status_code == 200
+
+
+def test_a_refresh_token_idle_for_30_days_expires(sf_emulator: SalesforceEmulator) -> None:
+    org = sf_emulator.create_org()
+    kept = refresh(sf_emulator, org, org.refresh_token).json()["refresh_token"]
+    aged = sf_emulator.call(
+        "POST", f"/__admin/orgs/{org.org_id}/age-refresh-tokens", json={"days": 29}
+    )
+    assert aged.status_code == 200
+    kept = refresh(sf_emulator, org, kept).json()["refresh_token"]  # used: idle again from now
+    sf_emulator.call("POST", f"/__admin/orgs/{org.org_id}/age-refresh-tokens", json={"days": 31})
+    assert refresh(sf_emulator, org, kept).json() == EXPIRED  # [S5]
