@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from chat_contracts.settings import TenantSettings, UpdatePolicy
 from tests.integration.crm_sync.conftest import Crm
 from tests.integration.crm_sync.support import chat
@@ -60,17 +62,17 @@ async def test_a_duplicate_rule_links_the_person_it_found_and_never_dead_letters
 async def test_a_duplicate_rule_that_found_no_one_we_can_see_saves_with_allow_save(
     crm: Crm,
 ) -> None:
-    # The rule's match is fuzzier than what crm-sync re-reads (here a one-letter typo in the
-    # last name): the Lead is saved anyway, as an alert rule allows.
+    # The rule's match is fuzzier than what crm-sync re-reads (here a first name given as
+    # its initial): the Lead is saved anyway, as an alert rule allows.
     tenant, _ = crm.tenant(
         records={"Lead": [{"FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines"}]}
     )
-    typo = chat(
+    initial = chat(
         tenant,
-        visitor={"first_name": "Ada", "last_name": "Lovelase", "company": "Engines"},
+        visitor={"first_name": "A", "last_name": "Lovelace", "company": "Engines"},
     )
-    await crm.producer.conversations(crm.topics.conversations, [typo])
-    [result] = await crm.results.wait(tenant, [typo.chat_id], timeout=20)
+    await crm.producer.conversations(crm.topics.conversations, [initial])
+    [result] = await crm.results.wait(tenant, [initial.chat_id], timeout=20)
     assert result.person is not None
     assert result.person.outcome == "created"
     assert len(query(crm, tenant, "SELECT Id FROM Lead")) == 2
@@ -81,13 +83,31 @@ async def test_a_blocking_duplicate_rule_still_writes_the_chat(crm: Crm) -> None
         duplicate_rules="block",
         records={"Lead": [{"FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines"}]},
     )
-    typo = chat(
+    initial = chat(
         tenant,
-        visitor={"first_name": "Ada", "last_name": "Lovelase", "company": "Engines"},
+        visitor={"first_name": "A", "last_name": "Lovelace", "company": "Engines"},
     )
-    await crm.producer.conversations(crm.topics.conversations, [typo])
-    [result] = await crm.results.wait(tenant, [typo.chat_id], timeout=20)
+    await crm.producer.conversations(crm.topics.conversations, [initial])
+    [result] = await crm.results.wait(tenant, [initial.chat_id], timeout=20)
     assert result.status == "ok"
     assert result.person is None  # no person Salesforce lets us create or we can find
     [task] = query(crm, tenant, "SELECT WhoId FROM Task")
     assert task["WhoId"] is None
+
+
+async def test_an_inactive_fallback_owner_falls_back_to_the_connected_user(crm: Crm) -> None:
+    tenant, org = crm.tenant(
+        users=[
+            {"username": f"admin@{uuid.uuid4().hex[:8]}.example"},
+            {"username": f"left@{uuid.uuid4().hex[:8]}.example", "active": False},
+        ]
+    )
+    left = org.users[1]["id"]
+    await crm.configure(TenantSettings(tenant_id=tenant, owner_fallback_user_id=left))
+    conv = chat(tenant)  # its agent is no User of the org: the fallback owner applies
+    await crm.producer.conversations(crm.topics.conversations, [conv])
+    [result] = await crm.results.wait(tenant, [conv.chat_id], status=None, timeout=20)
+    assert result.status == "ok", result
+    assert result.owner_source == "connected_user"
+    [lead] = query(crm, tenant, "SELECT OwnerId FROM Lead")
+    assert lead["OwnerId"] == org.user_id

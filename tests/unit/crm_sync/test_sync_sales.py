@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from chat_contracts.settings import FieldMappingRule, UpdatePolicy
+from crm_sync.domain.salesforce import RecordError
 from tests.unit.crm_sync.conftest import Harness, conversation
 from tests.unit.crm_sync.fakes import CONNECTED_USER
 
@@ -255,3 +257,52 @@ async def test_a_chat_twice_in_one_batch_is_written_once(harness: Harness) -> No
     assert repeat.activity.record_id == first.activity.record_id
     assert repeat.deduped
     assert not first.deduped
+
+
+async def test_a_duplicate_chat_key_means_another_writer_won_and_the_chat_is_written(
+    harness: Harness,
+) -> None:
+    # Two workers on one chat (a rebalance): the other one's Task lands between this
+    # round's read and write, and the unique chat-id field refuses ours.
+    org = harness.salesforce.org("t1")
+    conv = conversation()
+    raced = iter([True])
+
+    def other_writer_first(method: str, sobject: str, record: Any) -> RecordError | None:
+        if sobject == "Task" and next(raced, False):
+            org.add("Task", **record.fields)
+            return RecordError(
+                "DUPLICATE_VALUE",
+                "duplicate value found: Chat_Id__c duplicates value on record with id: x",
+                ("Chat_Id__c",),
+            )
+        return None
+
+    org.record_fault = other_writer_first
+    [result] = await harness.send(conv)
+    assert result.status == "ok"
+    assert len(org.all("Task")) == 1
+    assert harness.dead() == []
+
+
+async def test_a_lead_converted_mid_round_is_followed_to_its_contact(harness: Harness) -> None:
+    org = harness.salesforce.org("t1")
+    conv = conversation()
+    lead = org.add("Lead", LastName="Bloggs", Email=conv.visitor.email, Company="A")
+    converted: list[str] = []
+
+    def convert_first(method: str, sobject: str, record: Any) -> RecordError | None:
+        if sobject == "Task" and not converted:
+            converted.append(org.convert(lead))  # an admin converts it meanwhile
+            return RecordError(
+                "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", ("WhoId",)
+            )
+        return None
+
+    org.record_fault = convert_first
+    [result] = await harness.send(conv)
+    assert result.status == "ok"
+    assert result.person is not None
+    assert (result.person.object, result.person.record_id) == ("Contact", converted[0])
+    [task] = org.all("Task")
+    assert task["WhoId"] == converted[0]

@@ -1,4 +1,8 @@
-"""Lead conversion, which Salesforce offers only over SOAP; the admin API exposes it."""
+"""Lead conversion, which Salesforce offers only over SOAP; the admin API exposes it.
+
+The Lead's activities move to the new Contact (their `WhoId`) [S10]; from then on nothing
+may reference the Lead (`CANNOT_UPDATE_CONVERTED_LEAD`, checked by the writer) [S9].
+"""
 
 from __future__ import annotations
 
@@ -46,9 +50,20 @@ def convert_lead(
         SystemModstamp=values.now(),
     )
     writer.store.records.update(writer.org.id, lead_obj, lead)
+    _move_activities(writer, lead_id, contact_id)
     return {
         "leadId": lead["Id"],
         "contactId": contact_id,
         "accountId": account_id,
         "opportunityId": None,
     }
+
+
+def _move_activities(writer: Writer, lead_id: str, contact_id: str) -> None:
+    task_obj = writer.org.catalog.objects["task"]
+    store = writer.store
+    ids = store.records.lookup(writer.org.id, "Task", "WhoId", [lead_id])
+    for stored in store.records.get_many(writer.org.id, ids).values():
+        task = dict(stored.data)
+        task.update(WhoId=contact_id, SystemModstamp=values.now())
+        store.records.update(writer.org.id, task_obj, task)

@@ -46,18 +46,9 @@ def _first_names_match(a: Any, b: Any) -> bool:
     return x == y or (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
 
 
-def _one_typo(x: str, y: str) -> bool:
-    if abs(len(x) - len(y)) > 1:
-        return False
-    if len(x) == len(y):
-        return sum(a != b for a, b in zip(x, y, strict=True)) <= 1
-    short, long_ = sorted((x, y), key=len)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
-
-
 def _last_names_match(a: Any, b: Any) -> bool:
     x, y = _plain(a), _plain(b)
-    return bool(x and y) and (x == y or (min(len(x), len(y)) >= 5 and _one_typo(x, y)))
+    return bool(x) and x == y
 
 
 def _company(value: Any) -> str:

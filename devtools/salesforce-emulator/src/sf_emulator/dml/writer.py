@@ -89,6 +89,8 @@ class Writer:
         record = self.build(obj, body)
         written = [f for f in (obj.field(k) for k in body) if f is not None]
         self._check_references(obj, record, written)
+        self._check_who_what(obj, record)
+        self._check_unique(obj, record, written)
         duplicates.check(
             self.store, self.org, obj, record, self.version, self.allow_save, batch_ids
         )
@@ -116,6 +118,8 @@ class Writer:
         record.update(LastModifiedDate=stamp, LastModifiedById=self.user_id, SystemModstamp=stamp)
         self._derive(obj, record)
         self._check_references(obj, record, [f for f, _ in fields])
+        self._check_who_what(obj, record)
+        self._check_unique(obj, record, [f for f, _ in fields])
         if duplicates.changed_match_fields(obj.name, (f.name for f, _ in fields)):
             duplicates.check(
                 self.store, self.org, obj, record, self.version, self.allow_save, batch_ids
@@ -205,6 +209,32 @@ class Writer:
         if obj.name in CLOSED_STATUS:
             record["IsClosed"] = record.get("Status") == CLOSED_STATUS[obj.name]
 
+    def _check_who_what(self, obj: ObjectDef, record: Record) -> None:
+        """A Task whose WhoId is a Lead has no WhatId [S17]."""
+        who, what = record.get("WhoId"), record.get("WhatId")
+        if obj.name == "Task" and who and what and str(who).startswith("00Q"):
+            raise dml_error(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "field integrity exception: WhoId, WhatId (a lead cannot have a related to)",
+                ["WhoId", "WhatId"],
+            )
+
+    def _check_unique(self, obj: ObjectDef, record: Record, written: list[FieldDef]) -> None:
+        """DUPLICATE_VALUE when a unique field takes a value another record has (the
+        index is case-insensitive, as a unique field is by default) [S11]."""
+        for f in written:
+            value = record.get(f.name)
+            if not f.unique or value is None or value == "":
+                continue
+            holders = self.store.records.lookup(self.org.id, obj.name, f.name, [str(value)])
+            other = next((h for h in holders if h != record.get("Id")), None)
+            if other is not None:
+                raise dml_error(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {f.name} duplicates value on record with id: {other}",
+                    [f.name],
+                )
+
     def _check_references(self, obj: ObjectDef, record: Record, written: list[FieldDef]) -> None:
         for f in written:
             target = record.get(f.name)
@@ -214,6 +244,23 @@ class Writer:
             if stored is None or stored.deleted:
                 raise dml_error(
                     "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name]
+                )
+            if (
+                f.name == "OwnerId"
+                and stored.sobject == "User"
+                and not stored.data.get("IsActive", True)
+            ):
+                # [S18]
+                raise dml_error(
+                    "INACTIVE_OWNER_OR_USER",
+                    f"operation performed with inactive user [{target}] as owner of "
+                    f"[{obj.name.lower()}]",
+                    [f.name],
+                )
+            if stored.sobject == "Lead" and stored.data.get("IsConverted"):
+                # [S9]: a converted Lead can be referenced by nothing new.
+                raise dml_error(
+                    "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [f.name]
                 )
 
 

@@ -1,6 +1,6 @@
-"""The key that narrows duplicate-rule candidates: a person's first initial and the first
-three letters of the last name, in plain form (no case, accents or punctuation). Stored
-in the lookup index beside the indexed fields, as the pseudo-field `MATCH_KEY`."""
+"""The key that narrows duplicate-rule candidates: a person's first initial and last name,
+in plain form (no case, accents or punctuation). Stored in the lookup index beside the
+indexed fields, as the pseudo-field `MATCH_KEY`."""
 
 from __future__ import annotations
 
@@ -24,4 +24,4 @@ def match_key(record: dict[str, Any]) -> str | None:
     first, last = plain(record.get("FirstName")), plain(record.get("LastName"))
     if not first or not last:
         return None
-    return f"{first[0]}|{last[:3]}"
+    return f"{first[0]}|{last}"

@@ -80,6 +80,7 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
                     _record(plan, UPDATES, index),
                 )
             elif action is Action.RETRY:
+                _forget_converted(work, outcome.errors[0])
                 work.transient = outcome.errors[0]
             else:  # a rule refusing the update does not lose the chat: it is written anyway
                 work.update_pending, work.update_given_up = False, True
@@ -89,7 +90,13 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
             if outcome.ok:
                 work.activity_id, work.activity_created = outcome.id, True
             elif work.failure is None:
-                _failed(work, outcome.errors[0], ctx.activity_object, _record(plan, name, index))
+                error = outcome.errors[0]
+                if error.code == "DUPLICATE_VALUE" and ctx.key_field in error.fields:
+                    # Its chat key is taken: another writer (a worker that had the chat
+                    # before a rebalance) wrote it since our read. The next read finds it.
+                    work.transient = error
+                    continue
+                _failed(work, error, ctx.activity_object, _record(plan, name, index))
     for index, (work, file) in enumerate(plan.files):
         outcome = _result(results, FILES, index)
         if outcome.ok or classify(outcome.errors[0]) is Action.DEAD_LETTER:
@@ -124,8 +131,17 @@ def _cut(work: ChatWork, error: RecordError, sobject: str, record: NewRecord | N
     work.transient = error
 
 
+def _forget_converted(work: ChatWork, error: RecordError) -> None:
+    """The Lead the chat was matched to was converted since the read (Salesforce refuses
+    anything that references it): match again, which follows it to its Contact."""
+    if error.code == "CANNOT_UPDATE_CONVERTED_LEAD" and work.person_object == "Lead":
+        work.person_id = work.person_outcome = work.person_object = None
+        work.converted_from, work.update_pending = None, False
+
+
 def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord | None) -> None:
-    action = classify(error, owner_set=not work.drop_owner)
+    owner = work.owner
+    action = classify(error, owner_set=owner is not None and owner.source != "connected_user")
     if action is Action.LINK_DUPLICATE and sobject in ("Lead", "Contact"):
         work.person_id, work.person_outcome = error.duplicate_ids[0], "matched"
         work.person_object = "Lead" if error.duplicate_ids[0].startswith("00Q") else "Contact"
@@ -138,8 +154,11 @@ def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord 
     elif action is Action.TRUNCATE:
         _cut(work, error, sobject, record)
     elif action is Action.DROP_OWNER:
-        work.drop_owner, work.transient = True, error
+        if owner is not None:
+            work.refused_owners.add(owner.id)
+        work.transient = error
     elif action is Action.RETRY:
+        _forget_converted(work, error)
         work.transient = error
     else:  # permanent, or a duplicate named for an activity (nothing to link it to)
         work.fail(error, dead_letter_reason(error))

@@ -3,7 +3,7 @@ agent's, else the user set in the settings, else the user who connected the org.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,15 +56,16 @@ def resolve(
     users: Mapping[str, str | None],
     connected_user_id: str,
     *,
-    use_agent: bool = True,
+    refused: Collection[str] = (),
 ) -> Owner:
-    """The owner of the chat's records. `use_agent=False` after Salesforce refused the
-    agent's user (inactive owner)."""
+    """The owner of the chat's records: the agent's user, else the configured one, else
+    the connected user, skipping the users Salesforce `refused` as owner (inactive)."""
     email = agent_email(conversation)
-    if use_agent and settings.match_owner_by_agent_email and email is not None:
+    if settings.match_owner_by_agent_email and email is not None:
         user_id = users.get(email)
-        if user_id:
+        if user_id and user_id not in refused:
             return Owner(user_id, "agent")
-    if settings.owner_fallback_user_id:
-        return Owner(settings.owner_fallback_user_id, "configured_user")
+    fallback = settings.owner_fallback_user_id
+    if fallback and fallback not in refused:
+        return Owner(fallback, "configured_user")
     return Owner(connected_user_id, "connected_user")

@@ -142,7 +142,7 @@ class _Planner:
             ctx.settings,
             ctx.users,
             ctx.connected_user_id,
-            use_agent=not work.drop_owner,
+            refused=work.refused_owners,
         )
         existing = next(
             (row for k in dedupe_keys(work, ctx) if (row := self.acts.get(k)) is not None), None

@@ -75,7 +75,8 @@ class ChatWork:
     files_loaded: bool = False
     attachments_uploaded: int = 0
     limits: dict[str, dict[str, int]] = field(default_factory=dict)
-    drop_owner: bool = False
+    refused_owners: set[str] = field(default_factory=set)
+    """Users Salesforce refused as owner (inactive): the next in line owns the records."""
     owner: Owner | None = None
     truncated: set[str] = field(default_factory=set)
     failure: Failure | None = None
