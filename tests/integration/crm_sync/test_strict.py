@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from chat_contracts.settings import TenantSettings, UpdatePolicy
+from chat_contracts.settings import FieldMappingRule, TenantSettings, UpdatePolicy
 from tests.integration.crm_sync.conftest import Crm
-from tests.integration.crm_sync.support import chat
+from tests.integration.crm_sync.support import CHAT_ID_FIELDS, chat
 from tests.integration.crm_sync.test_sync import query
 
 
@@ -111,3 +111,31 @@ async def test_an_inactive_fallback_owner_falls_back_to_the_connected_user(crm: 
     assert result.owner_source == "connected_user"
     [lead] = query(crm, tenant, "SELECT OwnerId FROM Lead")
     assert lead["OwnerId"] == org.user_id
+
+
+async def test_a_visitor_value_outside_a_restricted_picklist_is_left_out(crm: Crm) -> None:
+    tenant, _ = crm.tenant(
+        custom_fields=[
+            *CHAT_ID_FIELDS,
+            {
+                "object": "Lead",
+                "name": "Tier__c",
+                "type": "picklist",
+                "picklist": ["Gold", "Silver"],
+                "restricted": True,
+            },
+        ]
+    )
+    rule = FieldMappingRule(object="Lead", source="custom_fields.Tier", target="Tier__c")
+    await crm.configure(TenantSettings(tenant_id=tenant, field_mapping=(rule,)))
+    odd = chat(tenant, custom_fields={"Tier": "Platinum"})
+    fine = chat(tenant, custom_fields={"Tier": "gold"})  # the org's spelling is used
+    await crm.producer.conversations(crm.topics.conversations, [odd, fine])
+    r_odd, r_fine = await crm.results.wait(tenant, [odd.chat_id, fine.chat_id], timeout=20)
+    assert r_odd.dropped_fields == ("Lead.Tier__c",)  # reported as left out
+    assert r_fine.dropped_fields == ()
+    tiers = {
+        lead["Email"]: lead["Tier__c"]
+        for lead in query(crm, tenant, "SELECT Email, Tier__c FROM Lead")
+    }
+    assert tiers == {odd.visitor.email: None, fine.visitor.email: "Gold"}

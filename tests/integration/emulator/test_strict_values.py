@@ -94,3 +94,31 @@ def test_a_task_on_a_lead_has_no_what(sf: Any) -> None:
     [error] = error_content(exc.value)
     assert error["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
     assert sorted(error["fields"]) == ["WhatId", "WhoId"]
+
+
+def test_a_restricted_picklist_refuses_other_values_and_says_so_in_describe(
+    sf_emulator: SalesforceEmulator,
+) -> None:
+    # [S12]: INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST; describe's `restrictedPicklist`.
+    fields = [
+        {
+            "object": "Lead",
+            "name": "Tier__c",
+            "type": "picklist",
+            "picklist": ["Gold", "Silver"],
+            "restricted": True,
+        },
+        {"object": "Lead", "name": "Mood__c", "type": "picklist", "picklist": ["Happy"]},
+    ]
+    sf = sf_emulator.client(sf_emulator.create_org(custom_fields=fields))
+    described = {f["name"]: f for f in rest(sf, "sobjects/Lead/describe")["fields"]}
+    assert described["Tier__c"]["restrictedPicklist"] is True
+    assert described["Mood__c"]["restrictedPicklist"] is False
+    lead = {"LastName": "L", "Company": "C"}
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        rest(sf, "sobjects/Lead", method="POST", json={**lead, "Tier__c": "Platinum"})
+    [error] = error_content(exc.value)
+    assert error["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    assert error["fields"] == ["Tier__c"]
+    assert rest(sf, "sobjects/Lead", method="POST", json={**lead, "Tier__c": "Gold"})["success"]
+    assert rest(sf, "sobjects/Lead", method="POST", json={**lead, "Mood__c": "Grumpy"})["success"]

@@ -73,6 +73,12 @@ class SyncResult(Envelope):
     truncated_fields: tuple[str, ...] = Field(
         (), description="Salesforce fields that were cut.", examples=[["Task.Description"]]
     )
+    dropped_fields: tuple[str, ...] = Field(
+        (),
+        description="Mapped values left out because their Salesforce field cannot hold them "
+        "(not a number, not a value of a restricted picklist); the chat is written without.",
+        examples=[["Lead.Tier__c"]],
+    )
     api_calls: float = Field(
         ge=0,
         description="This conversation's share of the batch's Salesforce API calls.",

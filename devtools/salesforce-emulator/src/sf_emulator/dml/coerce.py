@@ -23,6 +23,17 @@ def _deserialize_error(kind: str, value: Any) -> SalesforceError:
     )
 
 
+def _check_restricted(f: FieldDef, text: str) -> None:
+    parts = text.split(";") if f.type == "multipicklist" else [text]
+    for part in parts:
+        if part not in f.picklist:
+            raise dml_error(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{f.display_label}: bad value for restricted picklist field: {part}",
+                [f.name],
+            )
+
+
 def coerce(f: FieldDef, value: Any, catalog: Catalog) -> Any:
     """The stored form of `value` for field `f`, or a Salesforce error."""
     if value is None:
@@ -30,7 +41,10 @@ def coerce(f: FieldDef, value: Any, catalog: Catalog) -> Any:
     if isinstance(value, dict | list):
         raise json_parser_error(f"Cannot deserialize instance of {f.type} from START_OBJECT")
     if f.type in STRING_TYPES:
-        return _string(f, value)
+        text = _string(f, value)
+        if f.restricted and text is not None:
+            _check_restricted(f, str(text))
+        return text
     if f.type == "boolean":
         if not isinstance(value, bool):
             raise _deserialize_error("boolean", value)

@@ -96,6 +96,7 @@ def custom_field(spec: dict[str, Any]) -> FieldDef:
         defaulted_on_create=default is not None or ftype == "boolean",
         default=default if default is not None else (False if ftype == "boolean" else None),
         picklist=values,
+        restricted=bool(spec.get("restricted", False)) and ftype in ("picklist", "multipicklist"),
         reference_to=reference_to,
         relationship_name=name[:-3] + "__r" if ftype == "reference" else None,
         external_id=external,

@@ -83,6 +83,7 @@ def describe_field(f: FieldDef) -> dict[str, Any]:
             for v in f.picklist
         ],
         "polymorphicForeignKey": f.polymorphic,
+        "restrictedPicklist": f.restricted,
         "precision": 18 if f.type in {"double", "currency", "percent"} else 0,
         "referenceTo": list(f.reference_to),
         "relationshipName": f.relationship_name,

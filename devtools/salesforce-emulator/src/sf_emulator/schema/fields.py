@@ -40,6 +40,8 @@ class FieldDef:
     defaulted_on_create: bool = False
     default: Any = None
     picklist: tuple[str, ...] = ()
+    restricted: bool = False
+    """A restricted picklist takes only its values over the API [S12]."""
     reference_to: tuple[str, ...] = ()
     relationship_name: str | None = None
     external_id: bool = False

@@ -82,7 +82,7 @@ def content_objects() -> list[ObjectDef]:
                 updateable=False,
                 indexed=True,
             ),
-            picklist("ShareType", ("V", "C", "I"), default="V", nillable=False),
+            picklist("ShareType", ("V", "C", "I"), default="V", nillable=False, restricted=True),
             picklist(
                 "Visibility", ("AllUsers", "InternalUsers"), default="AllUsers", nillable=False
             ),

@@ -47,7 +47,7 @@ def person_record(work: ChatWork, ctx: TenantContext, owner_id: str) -> NewRecor
     if sobject == "Lead":
         fields["Company"] = conversation.visitor.company or ctx.settings.company_placeholder
     rules = ctx.settings.field_mapping
-    fields.update(mapped_fields(conversation, rules, ctx.schema.obj(sobject)))
+    fields.update(mapped_fields(conversation, rules, ctx.schema.obj(sobject), work.dropped))
     return _fitted(work, ctx, sobject, fields)
 
 
@@ -88,7 +88,7 @@ def activity_record(
         }
     else:
         fields |= {"Status": settings.task_status, "ActivityDate": when.date().isoformat()}
-    fields.update(mapped_fields(conversation, settings.field_mapping, schema))
+    fields.update(mapped_fields(conversation, settings.field_mapping, schema, work.dropped))
     if details.transcript_cut and settings.attach_full_transcript and not work.files_loaded:
         name = transcript_file_name(conversation)
         data = conversation.transcript.encode()

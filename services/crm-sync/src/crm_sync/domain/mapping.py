@@ -11,7 +11,7 @@ from typing import Any
 from chat_contracts.chat import Conversation
 from chat_contracts.settings import FieldMappingRule
 from crm_sync.domain.salesforce import FieldValue
-from crm_sync.domain.schema import ObjectSchema
+from crm_sync.domain.schema import FieldSpec, ObjectSchema
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _INTEGER_TYPES = frozenset({"int", "long"})
@@ -62,9 +62,12 @@ def mapped_fields(
     conversation: Conversation,
     rules: Iterable[FieldMappingRule],
     schema: ObjectSchema,
+    dropped: set[str] | None = None,
 ) -> dict[str, FieldValue]:
     """The mapping's values for one object. A target the org does not have (when its
-    describe is known) is left out rather than failing the whole record."""
+    describe is known) is left out rather than failing the whole record; so is a value its
+    field cannot hold (not a number, not a value of a restricted picklist), named in
+    `dropped` as `Object.Field`. A picklist value takes the org's spelling of it."""
     out: dict[str, FieldValue] = {}
     for rule in rules:
         if rule.object != schema.name:
@@ -72,10 +75,31 @@ def mapped_fields(
         spec = schema.field(rule.target)
         if schema.fields and spec is None:
             continue
-        value = coerce(source_value(conversation, rule.source), spec.type if spec else None)
+        source = source_value(conversation, rule.source)
+        value = coerce(source, spec.type if spec else None)
+        if spec is not None and isinstance(value, str) and spec.picklist:
+            value = picklist_value(value, spec)
+        name = spec.name if spec else rule.target
         if value is not None:
-            out[spec.name if spec else rule.target] = value
+            out[name] = value
+        elif source not in (None, "") and dropped is not None:
+            dropped.add(f"{schema.name}.{name}")
     return out
+
+
+def picklist_value(value: str, spec: FieldSpec) -> str | None:
+    """The org's spelling of a picklist value (any case); for a restricted picklist, None
+    when the value is not one of its values (multi-select: each value checked)."""
+    known = {v.casefold(): v for v in spec.picklist}
+    if spec.type == "multipicklist":
+        parts = [known.get(p.strip().casefold(), p.strip()) for p in value.split(";")]
+        if spec.restricted and any(p.casefold() not in known for p in parts):
+            return None
+        return ";".join(parts)
+    found = known.get(value.strip().casefold())
+    if found is not None:
+        return found
+    return None if spec.restricted else value
 
 
 def fit(

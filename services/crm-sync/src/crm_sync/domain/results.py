@@ -70,6 +70,7 @@ def result(
         deduped=status == "ok" and not work.activity_created and work.person_outcome != "created",
         attachments_uploaded=work.attachments_uploaded,
         truncated_fields=tuple(sorted(work.truncated)),
+        dropped_fields=tuple(sorted(work.dropped)),
         api_calls=round(api_calls, 6),
         batch_size=max(1, batch_size),
         error=error if status != "ok" else None,

@@ -22,6 +22,10 @@ class FieldSpec:
     createable: bool = True
     updateable: bool = True
     reference_to: tuple[str, ...] = ()
+    picklist: tuple[str, ...] = ()
+    """The active values of a picklist."""
+    restricted: bool = False
+    """A restricted picklist: Salesforce refuses any other value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,12 @@ def parse_describe(describe: Mapping[str, Any]) -> ObjectSchema:
             createable=bool(raw.get("createable", False)),
             updateable=bool(raw.get("updateable", False)),
             reference_to=tuple(str(r) for r in raw.get("referenceTo") or ()),
+            picklist=tuple(
+                str(v["value"])
+                for v in raw.get("picklistValues") or ()
+                if isinstance(v, Mapping) and v.get("active", True) and v.get("value")
+            ),
+            restricted=bool(raw.get("restrictedPicklist", False)),
         )
         fields[spec.name.lower()] = spec
     return ObjectSchema(str(describe.get("name", "")), fields)

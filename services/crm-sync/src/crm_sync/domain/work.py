@@ -79,6 +79,8 @@ class ChatWork:
     """Users Salesforce refused as owner (inactive): the next in line owns the records."""
     owner: Owner | None = None
     truncated: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
+    """Mapped values left out: their field cannot hold them (`Object.Field`)."""
     failure: Failure | None = None
     transient: RecordError | None = None
     duplicate_rule: Literal["fired", "allow", "refused"] | None = None
