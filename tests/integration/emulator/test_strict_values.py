@@ -122,3 +122,24 @@ def test_a_restricted_picklist_refuses_other_values_and_says_so_in_describe(
     assert error["fields"] == ["Tier__c"]
     assert rest(sf, "sobjects/Lead", method="POST", json={**lead, "Tier__c": "Gold"})["success"]
     assert rest(sf, "sobjects/Lead", method="POST", json={**lead, "Mood__c": "Grumpy"})["success"]
+
+
+def test_retired_api_versions_are_gone_and_current_ones_answer(
+    sf_emulator: SalesforceEmulator,
+) -> None:
+    # [S23]: v21-30 retired in Summer '25 answer 410 GONE; versions up to v66 exist.
+    org = sf_emulator.create_org()
+    auth = {"Authorization": f"Bearer {org.access_token}"}
+
+    def status(version: str) -> int:
+        url = f"{org.instance_url}/services/data/v{version}/limits"
+        return sf_emulator.admin.get(url, headers=auth).status_code
+
+    assert status("30.0") == 410
+    assert status("21.0") == 410
+    assert status("31.0") == 200
+    assert status("66.0") == 200
+    assert status("99.0") == 404
+    listed = sf_emulator.admin.get(f"{org.instance_url}/services/data/").json()
+    assert listed[0]["version"] == "31.0"
+    assert listed[-1]["version"] == "66.0"

@@ -54,6 +54,8 @@ def settings_from(
         faults=s.faults,
         refresh_token_rotation=bool(spec.get("refresh_token_rotation", s.refresh_token_rotation)),
         refresh_token_idle_days=int(spec.get("refresh_token_idle_days", s.refresh_token_idle_days)),
+        require_pkce=bool(spec.get("require_pkce", s.require_pkce)),
+        require_client_secret=bool(spec.get("require_client_secret", s.require_client_secret)),
     )
 
 

@@ -19,6 +19,7 @@ from sf_emulator.rest.router import (
     Ctx,
     RestRequest,
     lock_failure,
+    retired_version,
     strip_path,
     supported_version,
 )
@@ -52,6 +53,12 @@ class DataEndpoint:
         if rest.strip("/") == "":
             return json_response(200, misc.versions())
         m = _VERSIONED.match(rest)
+        if m is not None and retired_version(m[1]):
+            # The body is inferred; the status is documented [S23].
+            gone = SalesforceError(
+                410, "API_VERSION_RETIRED", f"API version {m[1]} has been retired."
+            )
+            return json_response(410, gone.body())
         if m is None or not supported_version(m[1]):
             return json_response(404, not_found().body())
         try:

@@ -92,6 +92,15 @@ class OAuthEndpoints(LoginHost):
         org = store.orgs.get(who[0]) if who else None
         if who is None or org is None or org.is_sandbox != sandbox:
             return HTMLResponse(login_page(params, sandbox, BAD_LOGIN))
+        if org.settings.require_pkce and not params.get("code_challenge"):
+            # Salesforce refuses before the login page (the requirement is the app's); here
+            # it is the org's, so it is known once the user has logged in [S5, S26].
+            return _redirect(
+                uri,
+                error="invalid_request",
+                error_description="missing required code challenge (code_challenge)",
+                **state,
+            )
         code = credentials.new_code()
         grant = AuthCode(
             org.id,

@@ -72,11 +72,16 @@ class TokenEndpoints(LoginHost):
         self, request: Request, data: dict[str, str], app: App, secret: str | None
     ) -> dict[str, str]:
         store = self.emu.store
-        grant = store.tokens.take_code(data.get("code", ""))
+        code = data.get("code", "")
+        grant = store.tokens.take_code(code)
+        if grant is None and store.tokens.code_used(code):
+            raise OAuthError("invalid_grant", "expired authorization code")  # [S27]
         if grant is None or grant.client_id != app.client_id:
             raise OAuthError("invalid_grant", "invalid authorization code")
         verifier = data.get("code_verifier")
-        public_client = secret is None and grant.code_challenge is not None
+        granting = store.orgs.get(grant.org_id)
+        needs_secret = granting is None or granting.settings.require_client_secret
+        public_client = secret is None and grant.code_challenge is not None and not needs_secret
         if not public_client and not hmac.compare_digest(secret or "", app.client_secret):
             raise OAuthError("invalid_client", "invalid client credentials")
         if data.get("redirect_uri") != grant.redirect_uri:

@@ -13,8 +13,10 @@ from sf_emulator.soql.engine import QueryEngine
 from sf_emulator.store import Store
 from sf_emulator.store.orgs import Org
 
-OLDEST_VERSION = 20
-NEWEST_VERSION = 62
+OLDEST_VERSION = 31
+"""Versions 21.0 to 30.0 were retired in Summer '25 and answer 410 GONE [S23]."""
+RETIRED_FROM = 7
+NEWEST_VERSION = 66
 
 
 @dataclass
@@ -106,6 +108,12 @@ def error_response(exc: SalesforceError) -> RestResponse:
 def supported_version(text: str) -> bool:
     major, _, minor = text.partition(".")
     return major.isdigit() and minor == "0" and OLDEST_VERSION <= int(major) <= NEWEST_VERSION
+
+
+def retired_version(text: str) -> bool:
+    """A version Salesforce has retired: it answers 410 GONE [S23]."""
+    major, _, minor = text.partition(".")
+    return major.isdigit() and minor == "0" and RETIRED_FROM <= int(major) < OLDEST_VERSION
 
 
 def strip_path(path: str) -> str:

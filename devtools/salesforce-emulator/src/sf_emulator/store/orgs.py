@@ -30,6 +30,10 @@ class OrgSettings:
     """Refresh Token Rotation on the connected app: single-use refresh tokens [S4]."""
     refresh_token_idle_days: int = 30
     """A refresh token unused this long expires (0: never) [S5]."""
+    require_pkce: bool = True
+    """The connected app requires PKCE, as apps used by several orgs must [S5, S26]."""
+    require_client_secret: bool = True
+    """A confidential client sends its secret with the code verifier [S26]."""
 
     @property
     def refresh_idle_s(self) -> float | None:

@@ -216,6 +216,13 @@ class TokenStore:
             ),
         )
 
+    def code_used(self, code: str) -> bool:
+        """Whether the code was issued and has been exchanged already."""
+        row = self.db.conn.execute(
+            "SELECT used FROM auth_codes WHERE code_hash = ?", (secret_hash(code),)
+        ).fetchone()
+        return bool(row and row[0])
+
     def take_code(self, code: str) -> AuthCode | None:
         """The grant of an unused, unexpired code, marking it used (codes are one-shot)."""
         key = secret_hash(code)
