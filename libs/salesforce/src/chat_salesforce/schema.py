@@ -30,6 +30,8 @@ class FieldSchema:
     relationship_name: str | None = None
     reference_to: tuple[str, ...] = ()
     picklist_values: tuple[str, ...] = ()
+    restricted_picklist: bool = False
+    """Salesforce refuses any value not in `picklist_values`."""
 
     @property
     def required(self) -> bool:
@@ -106,6 +108,7 @@ def parse_field(raw: Mapping[str, Any]) -> FieldSchema:
         filterable=bool(raw.get("filterable", True)),
         relationship_name=raw.get("relationshipName") or None,
         reference_to=tuple(raw.get("referenceTo") or ()),
+        restricted_picklist=bool(raw.get("restrictedPicklist", False)),
         picklist_values=tuple(
             str(v["value"]) for v in raw.get("picklistValues") or () if v.get("active", True)
         ),

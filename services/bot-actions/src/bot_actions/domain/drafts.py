@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot_actions.domain.errors import ActionError, unknown_fields, validation
 from bot_actions.domain.queries import first_order
-from bot_actions.domain.values import is_blank, literal_for, resolve_all
+from bot_actions.domain.values import is_blank, literal_for, resolve_all, writable
 from chat_contracts.base import JsonScalar
 from chat_contracts.bot import CreateRecordRequest
 from chat_contracts.bot_replies import BotErrorCode
@@ -45,6 +45,7 @@ def draft_record(schema: ObjectSchema, request: CreateRecordRequest) -> Draft:
     locked = [name for name in fields if not _field(schema, name).createable]
     if locked:
         raise validation(f"{schema.name} fields not settable: {', '.join(locked)}", locked)
+    fields = {name: writable(_field(schema, name), value) for name, value in fields.items()}
     missing = [f.name for f in schema.required_fields if is_blank(fields.get(f.name))]
     if missing:
         raise ActionError(

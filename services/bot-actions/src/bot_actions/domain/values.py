@@ -80,6 +80,32 @@ def literal_for(field: FieldSchema, value: JsonScalar) -> str:
     return quote(as_text(value))
 
 
+def writable(field: FieldSchema, value: JsonScalar) -> JsonScalar:
+    """The value to write into `field`, checked against its type before any call: a
+    number, checkbox, date or datetime must be one, and a picklist value takes the org's
+    spelling (a restricted picklist's must be one of its values)."""
+    if is_blank(value):
+        return value
+    if field.type in NUMBER_TYPES or field.type == "boolean" or field.type in DATE_TYPES:
+        literal_for(field, value)  # raises a validation error naming the field
+        return value
+    if field.type in ("picklist", "multipicklist") and field.picklist_values:
+        known = {v.casefold(): v for v in field.picklist_values}
+        parts = [p.strip() for p in as_text(value).split(";")]
+        if field.type == "picklist":
+            parts = [as_text(value).strip()]
+        found = [known.get(p.casefold()) for p in parts]
+        if field.restricted_picklist and None in found:
+            bad = next(p for p, f in zip(parts, found, strict=True) if f is None)
+            allowed = ", ".join(field.picklist_values)
+            raise validation(
+                f"{field.name}: {bad!r} is not one of its values ({allowed})"[:500],
+                [field.name],
+            )
+        return ";".join(f or p for p, f in zip(parts, found, strict=True))
+    return value
+
+
 def _number(field: FieldSchema, value: JsonScalar) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return format_number(value)
