@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import BOOTSTRAP
+from _common import BOOTSTRAP, print_figures
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
@@ -175,3 +177,33 @@ async def wait_ready(port: int, worker: asyncio.subprocess.Process) -> None:
                     return
             await asyncio.sleep(0.1)
     raise TimeoutError("crm-sync never became ready")
+
+
+def worker_env(emulator: Emulator, port: int, group: str, topics: dict[str, str]) -> dict[str, str]:
+    """The environment of a `python -m crm_sync` worker on the bench's topics (`topics`
+    maps CONVERSATIONS, RESULTS, RETRY, DLQ, COMMANDS, SETTINGS, TOKEN to names)."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
+        "CRM_SYNC_HTTP_HOST": "127.0.0.1",
+        "CRM_SYNC_HTTP_PORT": str(port),
+        "CRM_SYNC_GROUP_ID": f"{group}-{uuid.uuid4().hex[:6]}",
+        "CRM_SYNC_SF_CA_FILE": emulator.ca,
+        "CRM_SYNC_LOG_LEVEL": "WARNING",
+        **{f"CRM_SYNC_{role}_TOPIC": name for role, name in topics.items()},
+    }
+
+
+async def with_emulator(bench: Callable[[Emulator, Path], Awaitable[dict[str, Any]]]) -> None:
+    """Start the emulator, run `bench` against it, stop it, print the figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url, ca = start_emulator(Path(tmp) / "tls")
+        emulator = Emulator(url, ca)
+        try:
+            figures = await bench(emulator, Path(tmp))
+        finally:
+            # Closed first, so the emulator's graceful shutdown has no idle keep-alives.
+            emulator.admin.close()
+            proc.terminate()
+            proc.wait(timeout=10)
+    print_figures(figures)

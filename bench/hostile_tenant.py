@@ -21,14 +21,21 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from _common import BOOTSTRAP, percentiles_ms, print_figures, run, topics
-from _crm import Emulator, ResultTimes, chat, peak_rss_mb, start_emulator, token_responder
+from _common import BOOTSTRAP, percentiles_ms, run, topics
+from _crm import (
+    Emulator,
+    ResultTimes,
+    chat,
+    peak_rss_mb,
+    token_responder,
+    with_emulator,
+    worker_env,
+)
 from _crm import wait_ready as crm_ready
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -152,22 +159,21 @@ async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
             settings_topic, settings.model_dump_json().encode(), key=tenant_key(a)
         )
         port = 18000 + os.getpid() % 1000
-        env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
-            "CRM_SYNC_HTTP_HOST": "127.0.0.1",
-            "CRM_SYNC_HTTP_PORT": str(port),
-            "CRM_SYNC_GROUP_ID": f"bench-hostile-{uuid.uuid4().hex[:6]}",
-            "CRM_SYNC_SF_CA_FILE": emulator.ca,
-            "CRM_SYNC_LOG_LEVEL": "ERROR",
-            "CRM_SYNC_CONVERSATIONS_TOPIC": conversations,
-            "CRM_SYNC_RESULTS_TOPIC": results_topic,
-            "CRM_SYNC_RETRY_TOPIC": retry,
-            "CRM_SYNC_DLQ_TOPIC": dlq,
-            "CRM_SYNC_COMMANDS_TOPIC": commands,
-            "CRM_SYNC_SETTINGS_TOPIC": settings_topic,
-            "CRM_SYNC_TOKEN_TOPIC": tokens,
-        }
+        env = worker_env(
+            emulator,
+            port,
+            "bench-hostile",
+            {
+                "CONVERSATIONS": conversations,
+                "RESULTS": results_topic,
+                "RETRY": retry,
+                "DLQ": dlq,
+                "COMMANDS": commands,
+                "SETTINGS": settings_topic,
+                "TOKEN": tokens,
+            },
+        )
+        env["CRM_SYNC_LOG_LEVEL"] = "ERROR"
         log = (workdir / "crm-sync.log").open("wb")
         async with token_responder(emulator, orgs, tokens):
             worker = await asyncio.create_subprocess_exec(
@@ -214,16 +220,7 @@ async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, url, ca = start_emulator(Path(tmp) / "tls")
-        emulator = Emulator(url, ca)
-        try:
-            figures = await bench(emulator, Path(tmp))
-        finally:
-            emulator.admin.close()
-            proc.terminate()
-            proc.wait(timeout=10)
-    print_figures(figures)
+    await with_emulator(bench)
 
 
 if __name__ == "__main__":
