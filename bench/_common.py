@@ -134,3 +134,16 @@ def print_figures(figures: dict[str, object]) -> None:
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def start_emulator(tls_dir: Path, *options: str) -> tuple[subprocess.Popen[str], str, str]:
+    """The Salesforce emulator on a free port, its TLS files in `tls_dir` (and any other
+    command-line `options`); returns the process, its URL and its CA file once ready."""
+    proc = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "sf_emulator", "--port", "0", "--tls-dir", str(tls_dir), *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    ready = json.loads(proc.stdout.readline())
+    return proc, ready["url"], ready["ca_file"]

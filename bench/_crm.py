@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import BOOTSTRAP, print_figures
+from _common import BOOTSTRAP, print_figures, start_emulator, topics
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
@@ -30,17 +29,6 @@ CHAT_ID_FIELDS = [
     {"object": "Task", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
     {"object": "Case", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
 ]
-
-
-def start_emulator(workdir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "sf_emulator", "--port", "0", "--tls-dir", str(workdir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    ready = json.loads(proc.stdout.readline())
-    return proc, ready["url"], ready["ca_file"]
 
 
 class Emulator:
@@ -179,19 +167,53 @@ async def wait_ready(port: int, worker: asyncio.subprocess.Process) -> None:
     raise TimeoutError("crm-sync never became ready")
 
 
-def worker_env(emulator: Emulator, port: int, group: str, topics: dict[str, str]) -> dict[str, str]:
-    """The environment of a `python -m crm_sync` worker on the bench's topics (`topics`
-    maps CONVERSATIONS, RESULTS, RETRY, DLQ, COMMANDS, SETTINGS, TOKEN to names)."""
-    return {
+ROLES = ("RESULTS", "RETRY", "DLQ", "COMMANDS", "SETTINGS", "TOKEN")
+
+
+@contextlib.asynccontextmanager
+async def crm_topics() -> AsyncIterator[dict[str, str]]:
+    """Fresh topics for a crm-sync worker, by role: CONVERSATIONS (six partitions), then
+    RESULTS, RETRY, DLQ, COMMANDS, SETTINGS, TOKEN (one each)."""
+    async with (
+        topics("conversations", partitions=6) as (conversations,),
+        topics(*(role.lower() for role in ROLES)) as names,
+    ):
+        yield {"CONVERSATIONS": conversations, **dict(zip(ROLES, names, strict=True))}
+
+
+@contextlib.asynccontextmanager
+async def crm_worker(
+    emulator: Emulator,
+    orgs: dict[str, dict[str, Any]],
+    workdir: Path,
+    group: str,
+    names: dict[str, str],
+    log_level: str = "WARNING",
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m crm_sync` on `names` (from `crm_topics`), with auth's part answering its
+    token requests; yields the process once it is ready, stops it after."""
+    port = 18000 + os.getpid() % 1000
+    env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
         "CRM_SYNC_HTTP_HOST": "127.0.0.1",
         "CRM_SYNC_HTTP_PORT": str(port),
         "CRM_SYNC_GROUP_ID": f"{group}-{uuid.uuid4().hex[:6]}",
         "CRM_SYNC_SF_CA_FILE": emulator.ca,
-        "CRM_SYNC_LOG_LEVEL": "WARNING",
-        **{f"CRM_SYNC_{role}_TOPIC": name for role, name in topics.items()},
+        "CRM_SYNC_LOG_LEVEL": log_level,
+        **{f"CRM_SYNC_{role}_TOPIC": name for role, name in names.items()},
     }
+    with (workdir / "crm-sync.log").open("wb") as log:
+        async with token_responder(emulator, orgs, names["TOKEN"]):
+            worker = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "crm_sync", env=env, stdout=log, stderr=log
+            )
+            try:
+                await wait_ready(port, worker)
+                yield worker
+            finally:
+                worker.terminate()
+                await asyncio.wait_for(worker.wait(), 30)
 
 
 async def with_emulator(bench: Callable[[Emulator, Path], Awaitable[dict[str, Any]]]) -> None:

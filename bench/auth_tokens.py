@@ -38,6 +38,7 @@ from _common import (
     RawPingPong,
     percentiles_ms,
     print_figures,
+    start_emulator,
     start_responder,
     stop,
     topics,
@@ -60,31 +61,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def start_emulator(workdir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(  # noqa: S603 - our own module
-        [
-            sys.executable,
-            "-m",
-            "sf_emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--tls-dir",
-            str(workdir / "tls"),
-            "--seed",
-            str(SEED),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    ready = json.loads(proc.stdout.readline())
-    return proc, ready["url"], ready["ca_file"]
 
 
 @asynccontextmanager
@@ -189,7 +165,9 @@ async def token_requests(
 
 async def measure(samples: int, requests: int, workdir: Path) -> dict[str, object]:
     figures: dict[str, object] = {"bench": "auth_tokens"}
-    emulator, emulator_url, ca_file = start_emulator(workdir)
+    emulator, emulator_url, ca_file = start_emulator(
+        workdir / "tls", "--seed", str(SEED), "--log-level", "warning"
+    )
     try:
         async with (
             auth_topics() as names,

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import socket
@@ -50,6 +49,7 @@ from _common import (
     RawPingPong,
     percentiles_ms,
     print_figures,
+    start_emulator,
     start_responder,
     stop,
     topics,
@@ -69,17 +69,6 @@ TENANT = "10000"
 LEVELS = (1, 50, 500)
 ROUNDS = 4
 REPLY: TypeAdapter[Any] = TypeAdapter(BotActionReply)
-
-
-def start_emulator(tls_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "sf_emulator", "--port", "0", "--tls-dir", str(tls_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    ready = json.loads(proc.stdout.readline())
-    return proc, ready["url"], ready["ca_file"]
 
 
 def make_org(url: str, ca: str) -> tuple[dict[str, Any], list[str]]:

@@ -20,23 +20,20 @@ line.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
-from _common import BOOTSTRAP, percentiles_ms, run, topics
+from _common import BOOTSTRAP, percentiles_ms, run
 from _crm import (
     Emulator,
     ResultTimes,
     chat,
+    crm_topics,
+    crm_worker,
     peak_rss_mb,
-    token_responder,
-    wait_ready,
     with_emulator,
-    worker_env,
 )
 from aiokafka import AIOKafkaProducer
 from simple_salesforce.api import Salesforce, SFType
@@ -103,12 +100,9 @@ async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
     )
     print(f"naive: {naive_calls:.2f} API calls per chat, {naive_rate:.0f} chats/s")
 
-    async with (
-        topics("conversations", partitions=6) as (conversations,),
-        topics("results", "retry", "dlq", "commands", "settings", "tokens") as names,
-    ):
-        results_topic, retry, dlq, commands, settings_topic, tokens = names
-        results = ResultTimes(results_topic)
+    async with crm_topics() as names:
+        conversations = names["CONVERSATIONS"]
+        results = ResultTimes(names["RESULTS"])
         await results.start()
         producer = AIOKafkaProducer(
             bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, linger_ms=10
@@ -123,54 +117,29 @@ async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
         await asyncio.gather(*sends)
         print(f"backlog of {len(backlog)} chats produced")
 
-        port = 18000 + os.getpid() % 1000
-        env = worker_env(
-            emulator,
-            port,
-            "bench-crm",
-            {
-                "CONVERSATIONS": conversations,
-                "RESULTS": results_topic,
-                "RETRY": retry,
-                "DLQ": dlq,
-                "COMMANDS": commands,
-                "SETTINGS": settings_topic,
-                "TOKEN": tokens,
-            },
-        )
-        log = (workdir / "crm-sync.log").open("wb")
-        async with token_responder(emulator, orgs, tokens):
-            worker = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "crm_sync", env=env, stdout=log, stderr=log
-            )
-            try:
-                await wait_ready(port, worker)
-                ids = [c.chat_id for c in backlog]
-                await results.until(ids, timeout=600)
-                first, last = min(results.ok.values()), max(results.ok.values())
-                rate = len(ids) / max(last - first, 1e-6)
-                calls = sum(emulator.usage(o["org_id"]) for o in orgs.values())
-                print(f"crm-sync: {rate:.0f} chats/s, {calls} API calls for {len(ids)} chats")
+        async with crm_worker(emulator, orgs, workdir, "bench-crm", names) as worker:
+            ids = [c.chat_id for c in backlog]
+            await results.until(ids, timeout=600)
+            first, last = min(results.ok.values()), max(results.ok.values())
+            rate = len(ids) / max(last - first, 1e-6)
+            calls = sum(emulator.usage(o["org_id"]) for o in orgs.values())
+            print(f"crm-sync: {rate:.0f} chats/s, {calls} API calls for {len(ids)} chats")
 
-                latencies = []
-                tenant = next(iter(orgs))
-                for n in range(IDLE_SAMPLES):
-                    await asyncio.sleep(0.25)
-                    lone = chat(tenant, f"idle{n}@example.com", CHATS + n)  # a new name
-                    t0 = time.perf_counter()
-                    await producer.send_and_wait(
-                        conversations,
-                        lone.model_dump_json().encode(),
-                        key=key_for_conversation(lone),
-                    )
-                    await results.until([lone.chat_id], timeout=30)
-                    latencies.append(results.ok[lone.chat_id] - t0)
-                p50, p99 = percentiles_ms(latencies)
-                rss = peak_rss_mb(worker.pid)
-            finally:
-                worker.terminate()
-                await asyncio.wait_for(worker.wait(), 30)
-                log.close()
+            latencies = []
+            tenant = next(iter(orgs))
+            for n in range(IDLE_SAMPLES):
+                await asyncio.sleep(0.25)
+                lone = chat(tenant, f"idle{n}@example.com", CHATS + n)  # a new name
+                t0 = time.perf_counter()
+                await producer.send_and_wait(
+                    conversations,
+                    lone.model_dump_json().encode(),
+                    key=key_for_conversation(lone),
+                )
+                await results.until([lone.chat_id], timeout=30)
+                latencies.append(results.ok[lone.chat_id] - t0)
+            p50, p99 = percentiles_ms(latencies)
+            rss = peak_rss_mb(worker.pid)
         await producer.stop()
         await results.stop()
     return {

@@ -19,24 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from _common import BOOTSTRAP, percentiles_ms, run, topics
+from _common import BOOTSTRAP, percentiles_ms, run
 from _crm import (
     Emulator,
     ResultTimes,
     chat,
+    crm_topics,
+    crm_worker,
     peak_rss_mb,
-    token_responder,
     with_emulator,
-    worker_env,
 )
-from _crm import wait_ready as crm_ready
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from chat_contracts.chat import Conversation
@@ -139,11 +136,8 @@ async def outcomes(topic: str, tenant: str) -> dict[str, int]:
 async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
     a, b = f"hostile{uuid.uuid4().hex[:4]}", f"normal{uuid.uuid4().hex[:4]}"
     orgs = {a: emulator.org(a, extra_fields=A_FIELDS), b: emulator.org(b)}
-    async with (
-        topics("conversations", partitions=6) as (conversations,),
-        topics("results", "retry", "dlq", "commands", "settings", "tokens") as names,
-    ):
-        results_topic, retry, dlq, commands, settings_topic, tokens = names
+    async with crm_topics() as names:
+        conversations, results_topic = names["CONVERSATIONS"], names["RESULTS"]
         results = ResultTimes(results_topic)
         await results.start()
         producer = AIOKafkaProducer(
@@ -156,47 +150,23 @@ async def bench(emulator: Emulator, workdir: Path) -> dict[str, Any]:
         await producer.start()
         settings = TenantSettings(tenant_id=a, field_mapping=MAPPING)
         await producer.send_and_wait(
-            settings_topic, settings.model_dump_json().encode(), key=tenant_key(a)
+            names["SETTINGS"], settings.model_dump_json().encode(), key=tenant_key(a)
         )
-        port = 18000 + os.getpid() % 1000
-        env = worker_env(
-            emulator,
-            port,
-            "bench-hostile",
-            {
-                "CONVERSATIONS": conversations,
-                "RESULTS": results_topic,
-                "RETRY": retry,
-                "DLQ": dlq,
-                "COMMANDS": commands,
-                "SETTINGS": settings_topic,
-                "TOKEN": tokens,
-            },
-        )
-        env["CRM_SYNC_LOG_LEVEL"] = "ERROR"
-        log = (workdir / "crm-sync.log").open("wb")
-        async with token_responder(emulator, orgs, tokens):
-            worker = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "crm_sync", env=env, stdout=log, stderr=log
+        async with crm_worker(
+            emulator, orgs, workdir, "bench-hostile", names, log_level="ERROR"
+        ) as worker:
+            alone = await paced_b(producer, conversations, results, b, 1)
+            print(f"B alone: p50/p99 {percentiles_ms(alone)} ms")
+            flood = asyncio.create_task(
+                flood_a(producer, conversations, a, time.perf_counter() + SECONDS + 1)
             )
-            try:
-                await crm_ready(port, worker)
-                alone = await paced_b(producer, conversations, results, b, 1)
-                print(f"B alone: p50/p99 {percentiles_ms(alone)} ms")
-                flood = asyncio.create_task(
-                    flood_a(producer, conversations, a, time.perf_counter() + SECONDS + 1)
-                )
-                beside = await paced_b(producer, conversations, results, b, 2)
-                sent_a = await flood
-                print(f"B beside A: p50/p99 {percentiles_ms(beside)} ms; A sent {sent_a}")
-                await asyncio.sleep(5)  # A's last chats end
-                rss = peak_rss_mb(worker.pid)
-                alive = worker.returncode is None
-            finally:
-                worker.terminate()
-                await asyncio.wait_for(worker.wait(), 30)
-                log.close()
-        dead = await count(dlq)
+            beside = await paced_b(producer, conversations, results, b, 2)
+            sent_a = await flood
+            print(f"B beside A: p50/p99 {percentiles_ms(beside)} ms; A sent {sent_a}")
+            await asyncio.sleep(5)  # A's last chats end
+            rss = peak_rss_mb(worker.pid)
+            alive = worker.returncode is None
+        dead = await count(names["DLQ"])
         a_outcomes = await outcomes(results_topic, a)
         await producer.stop()
         await results.stop()

@@ -16,8 +16,6 @@ import itertools
 import json
 import ssl
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from typing import cast
 
 import httpx
 import requests
+from _common import start_emulator
 from simple_salesforce.api import Salesforce, SFType
 from simple_salesforce.format import format_soql
 
@@ -34,17 +33,6 @@ COLLECTION_ROUNDS = 20
 LEADS = 100_000
 LOAD_CHUNK = 10_000
 QUERY_ROUNDS = 20
-
-
-def start(workdir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "sf_emulator", "--port", "0", "--tls-dir", str(workdir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    ready = json.loads(proc.stdout.readline())
-    return proc, ready["url"], ready["ca_file"]
 
 
 def timed(fn: Callable[[], object], rounds: int) -> list[float]:
@@ -58,7 +46,7 @@ def timed(fn: Callable[[], object], rounds: int) -> list[float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url, ca = start(Path(tmp))
+        proc, url, ca = start_emulator(Path(tmp))
         try:
             figures = run(url, ca)
         finally:

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -381,34 +382,61 @@ HOSTILE_VALUES = [
 HOSTILE_TEXT = st.one_of(st.sampled_from(HOSTILE_VALUES), st.text(max_size=30))
 
 
+Call = tuple[str, str, dict[str, str], dict[str, str]]
+"""A request to auth: method, path, parameters (the form, for POST /connect), headers."""
+ROUTES = [
+    ("GET", "/connect"),
+    ("POST", "/connect"),
+    ("GET", "/oauth/callback"),
+    ("GET", "/admin/status"),
+    ("POST", "/admin/connect-link"),
+    ("POST", "/admin/permission-check"),
+    ("POST", "/admin/disconnect"),
+    ("GET", "/admin/settings"),
+    ("PUT", "/admin/settings"),
+]
+PARAMETERS = ["tenant", "expires", "sig", "state", "code", "action", "error"]
+
+
+def hostile_calls(
+    routes: list[tuple[str, str]], authorizations: list[str], examples: int, max_params: int
+) -> list[Call]:
+    """Generated requests (hypothesis): any of `routes`, hostile values in any of the
+    parameters, any of the `Authorization` headers ("" for none)."""
+    calls: list[Call] = []
+
+    @settings(max_examples=examples, derandomize=True, database=None, deadline=None)
+    @given(
+        st.sampled_from(routes),
+        st.dictionaries(st.sampled_from(PARAMETERS), HOSTILE_TEXT, max_size=max_params),
+        st.sampled_from(authorizations),
+    )
+    def collect(route: tuple[str, str], params: dict[str, str], header: str) -> None:
+        calls.append((route[0], route[1], params, {"Authorization": header} if header else {}))
+
+    collect()
+    return calls
+
+
+async def send(web: httpx.AsyncClient, call: Call) -> httpx.Response:
+    """Make the request; the connect form's parameters go in the body."""
+    method, path, params, headers = call
+    form = method in {"POST", "PUT"} and path == "/connect"
+    return await web.request(
+        method,
+        path,
+        params=None if form else params,
+        data=params if form else None,
+        headers=headers,
+    )
+
+
 async def test_hostile_requests_to_every_route_are_refused_never_a_500(
     auth: RunningAuth, tenant: str
 ) -> None:
-    requests: list[tuple[str, str, dict[str, str], dict[str, str]]] = []
-    routes = st.sampled_from(
-        [
-            ("GET", "/connect"),
-            ("POST", "/connect"),
-            ("GET", "/oauth/callback"),
-            ("GET", "/admin/status"),
-            ("POST", "/admin/connect-link"),
-            ("POST", "/admin/permission-check"),
-            ("POST", "/admin/disconnect"),
-            ("GET", "/admin/settings"),
-            ("PUT", "/admin/settings"),
-        ]
+    requests = hostile_calls(
+        ROUTES, ["", "Bearer wrong", "Bearer", "Basic x", "Bearer a b"], 150, 5
     )
-    names = st.sampled_from(["tenant", "expires", "sig", "state", "code", "action", "error"])
-    fields = st.dictionaries(names, HOSTILE_TEXT, max_size=5)
-    authorization = st.sampled_from(["", "Bearer wrong", "Bearer", "Basic x", "Bearer a b"])
-
-    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
-    @given(routes, fields, authorization)
-    def collect(route: tuple[str, str], params: dict[str, str], auth_header: str) -> None:
-        headers = {"Authorization": auth_header} if auth_header else {}
-        requests.append((route[0], route[1], params, headers))
-
-    collect()
     # And every hostile value in each part of a signed link, which generated sets of
     # parameters only sometimes complete.
     for value in HOSTILE_VALUES:
@@ -419,20 +447,11 @@ async def test_hostile_requests_to_every_route_are_refused_never_a_500(
         ):
             requests += [("GET", "/connect", link, {}), ("POST", "/connect", link, {})]
     async with auth.http() as web:
-        for method, path, params, headers in requests:
-            form = method in {"POST", "PUT"} and path == "/connect"
-            response = await web.request(
-                method,
-                path,
-                params=None if form else params,
-                data=params if form else None,
-                headers=headers,
-            )
-            assert response.status_code < 500, (method, path, params, response.status_code)
+        for call in requests:
+            response = await send(web, call)
+            assert response.status_code < 500, (call, response.status_code)
             assert response.status_code in {302, 303, 400, 401, 403, 404, 413}, (
-                method,
-                path,
-                params,
+                call,
                 response.status_code,
             )
         # Nothing of the tenant changed: a stranger's requests connect or disconnect nothing.

@@ -11,6 +11,7 @@ settings = load_settings(Settings)     # ConfigError naming INGEST_WEBHOOK_SECRE
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from typing import Any, Literal, TypeVar
@@ -203,3 +204,14 @@ def load_settings_or_exit(cls: type[S]) -> S:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)  # logging may not be configured yet
         raise SystemExit(2) from None
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address is this machine's (`localhost`, 127.0.0.0/8, ::1):
+    the test of settings that are safe only on a developer's machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

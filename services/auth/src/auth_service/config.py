@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from chat_contracts.topics import (
     AUTH_TOKEN_REQUESTS,
     TENANT_SETTINGS,
 )
-from chat_runtime.settings import ServiceSettings
+from chat_runtime.settings import ServiceSettings, is_loopback_host
 
 DEMO_ADMIN_TOKEN: Final = "demo-admin-token"  # noqa: S105 - documented local-run value
 DEMO_LINK_SECRET: Final = "demo-link-secret"  # noqa: S105 - documented local-run value
@@ -194,13 +193,7 @@ class Settings(ServiceSettings):
 
 
 def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _read_seed(path: Path) -> dict[str, Any]:

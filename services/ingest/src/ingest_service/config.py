@@ -9,7 +9,6 @@ a service that takes webhooks refuses to start, naming both variables. `INGEST_D
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -20,7 +19,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from chat_contracts.base import TENANT_ID_PATTERN
 from chat_contracts.topics import CHAT_CONVERSATIONS, CHAT_DLQ, CHAT_RAW, TENANT_SETTINGS
-from chat_runtime.settings import ServiceSettings
+from chat_runtime.settings import ServiceSettings, is_loopback_host
 
 DEMO_TENANT: Final = "10000"
 DEMO_SECRET: Final = "demo-webhook-secret"  # noqa: S105 - the documented local demo secret
@@ -143,13 +142,7 @@ class Settings(ServiceSettings):
 
 
 def _is_loopback(server: str) -> bool:
-    host = server.strip().rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(server.strip().rsplit(":", 1)[0].strip("[]"))
 
 
 def _read_secrets_file(path: Path) -> dict[str, tuple[SecretStr, ...]]:
