@@ -122,6 +122,11 @@ class FakeOrg:
         self.limit = 100_000
         self.used_before = 0
         self.duplicate_rules = False
+        self.name_rule = False
+        """An alert-level rule on first + last name as real Collections answer it: naming
+        no record, and passed by a step sent with `allow_duplicates`."""
+        self.writes: list[tuple[WriteStep, ...]] = []
+        self.reads: list[tuple[str, ...]] = []
         self.record_fault: Callable[[str, str, NewRecord], RecordError | None] | None = None
         self.call_fault: Callable[[str], Exception | None] | None = None
         self._ids = itertools.count(1)
@@ -212,7 +217,8 @@ class FakeOrg:
                 )
                 continue
             done[step.name] = StepResult(
-                step.name, tuple(self._save(step.method, r) for r in records)
+                step.name,
+                tuple(self._save(step.method, r, step.allow_duplicates) for r in records),
             )
         return done
 
@@ -227,7 +233,13 @@ class FakeOrg:
             fields[name] = value
         return NewRecord(record.sobject, fields)
 
-    def _save(self, method: str, record: NewRecord) -> SaveResult:
+    def _namesake(self, record: NewRecord) -> bool:
+        def name(row: Mapping[str, Any]) -> tuple[str, str]:
+            return str(row.get("FirstName") or "").lower(), str(row.get("LastName") or "").lower()
+
+        return any(name(r) == name(record.fields) for r in self.all(record.sobject))
+
+    def _save(self, method: str, record: NewRecord, allow: bool = False) -> SaveResult:
         if self.record_fault is not None and (
             error := self.record_fault(method, record.sobject, record)
         ):
@@ -270,6 +282,14 @@ class FakeOrg:
                     ),
                 ),
             )
+        if (
+            self.name_rule
+            and not allow
+            and record.sobject in ("Lead", "Contact")
+            and self._namesake(record)
+        ):
+            error = RecordError("DUPLICATES_DETECTED", "Use one of these records?")
+            return SaveResult(None, (error,))
         email = record.fields.get("Email")
         if (
             self.duplicate_rules
@@ -324,6 +344,7 @@ class FakeSalesforce:
     async def read(self, tenant_id: str, queries: Mapping[str, InQuery]) -> tuple[Reads, CallStats]:
         org = self._org(tenant_id)
         stats = org.call("read")
+        org.reads.append(tuple(queries))
         return Reads({name: list(org.query(q)) for name, q in queries.items()}), stats
 
     async def write(
@@ -331,6 +352,7 @@ class FakeSalesforce:
     ) -> tuple[dict[str, StepResult], CallStats]:
         org = self._org(tenant_id)
         stats = org.call("write")
+        org.writes.append(tuple(steps))
         return org.run(steps), stats
 
     def usage(self, tenant_id: str) -> ApiUsage | None:

@@ -9,6 +9,7 @@ from chat_contracts.sync import RetryReason
 from crm_sync.adapters.ports import OutcomeUnknown, SalesforceUnavailable, TenantUnavailable
 from crm_sync.domain.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER
 from crm_sync.domain.salesforce import NewRecord, RecordError
+from crm_sync.domain.tenant_state import DUPLICATE_RULES_TTL_S
 from tests.unit.crm_sync.conftest import Harness, conversation
 
 
@@ -63,6 +64,70 @@ async def test_duplicate_rule_links_the_named_record(harness: Harness) -> None:
     assert result.person is not None
     assert result.person.record_id == existing
     assert org.all("Task")[0]["WhoId"] == existing
+
+
+async def test_a_rule_firing_for_a_visitor_no_re_read_could_find_saves_at_once(
+    harness: Harness,
+) -> None:
+    # A namesake without a company or phone of their own: the standard rule fired on name and
+    # the Lead placeholder company, and no re-read could tell which record it found.
+    org = harness.salesforce.org("t1")
+    org.name_rule = True
+    org.add(
+        "Lead", FirstName="Jo", LastName="Bloggs", Email="other@x.com", Company="[not provided]"
+    )
+    [result] = await harness.send(conversation())
+    assert result.person is not None
+    assert result.person.outcome == "created"
+    assert not any("namesakes" in read for read in org.reads)  # nothing to look for
+    assert len(org.reads) == 2  # two rounds, not three
+
+
+async def test_after_a_rule_fired_a_tenants_namesakes_are_saved_in_one_round(
+    harness: Harness,
+) -> None:
+    org = harness.salesforce.org("t1")
+    org.name_rule = True
+    org.add(
+        "Lead", FirstName="Jo", LastName="Bloggs", Email="other@x.com", Company="[not provided]"
+    )
+    await harness.send(conversation())
+    org.reads.clear()
+    org.writes.clear()
+    # Next batch: a company-less namesake goes with allowSave at once, while a visitor who
+    # gave a company (whom a re-read could link) is sent without it.
+    plain, known = conversation(), conversation(visitor={"company": "Acme", "last_name": "Roe"})
+    results = await harness.send(plain, known)
+    assert {r.person.outcome for r in results if r.person} == {"created"}
+    assert len(org.reads) == 1  # one round
+    [write] = org.writes
+    allowed = [s for s in write if s.allow_duplicates]
+    assert [r.fields["LastName"] for s in allowed for r in s.records] == ["Bloggs"]
+    assert [s.name for s in write].index(allowed[0].name) == 0  # sent before the rest
+
+
+async def test_the_prediction_ends_when_rules_stop_firing(harness: Harness) -> None:
+    org = harness.salesforce.org("t1")
+    org.name_rule = True
+    org.add(
+        "Lead", FirstName="Jo", LastName="Bloggs", Email="other@x.com", Company="[not provided]"
+    )
+    await harness.send(conversation())
+    harness.clock.advance(DUPLICATE_RULES_TTL_S - 1)
+    await harness.send(conversation())  # predicted: saved with allowSave, no rule fired
+    harness.clock.advance(2)
+    org.writes.clear()
+    await harness.send(conversation(visitor={"last_name": "Roe"}))
+    assert not any(s.allow_duplicates for write in org.writes for s in write)
+
+
+async def test_the_prediction_never_covers_a_tenant_whose_rules_never_fired(
+    harness: Harness,
+) -> None:
+    org = harness.salesforce.org("t1")
+    await harness.send(conversation())
+    await harness.send(conversation())
+    assert not any(s.allow_duplicates for write in org.writes for s in write)
 
 
 async def test_string_too_long_is_cut_and_retried(harness: Harness) -> None:

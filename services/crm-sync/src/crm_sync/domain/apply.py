@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from crm_sync.domain.chat_records import file_record
 from crm_sync.domain.errors import Action, classify, dead_letter_reason, too_long_limits
-from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, NEW_PERSONS, UPDATES, RoundPlan
+from crm_sync.domain.matching import could_be_found
+from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, UPDATES, RoundPlan
 from crm_sync.domain.salesforce import (
     NewRecord,
     RecordError,
@@ -16,6 +17,7 @@ from crm_sync.domain.salesforce import (
     StepResult,
     WriteStep,
 )
+from crm_sync.domain.visitor import names
 from crm_sync.domain.work import ChatWork, TenantContext
 
 _HALTED = RecordError("PROCESSING_HALTED", "the step did not run")
@@ -32,8 +34,9 @@ def add_files(
         for name, chats in plan.activities.items():
             refs.update((id(work), Ref(name, index)) for index, work in enumerate(chats))
     else:
-        for index, chats in enumerate(plan.new_persons):
-            refs.update((id(work), Ref(NEW_PERSONS, index)) for work in chats)
+        for step, groups in plan.new_persons.items():
+            for index, chats in enumerate(groups):
+                refs.update((id(work), Ref(step, index)) for work in chats)
     records: list[NewRecord] = []
     budget = max_bytes
     for work in works:
@@ -53,18 +56,20 @@ def add_files(
         plan.steps.append(WriteStep(FILES, "create", tuple(records)))
 
 
-def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: TenantContext) -> None:
-    """Record every step's outcome on the chats it served."""
-    for index, chats in enumerate(plan.new_persons):
-        outcome = _result(results, NEW_PERSONS, index)
-        for work in chats:
-            if outcome.ok:
-                work.person_id, work.person_outcome = outcome.id, "created"
-                work.person_object = ctx.person_object
-            else:
-                _failed(
-                    work, outcome.errors[0], ctx.person_object, _record(plan, NEW_PERSONS, index)
-                )
+def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: TenantContext) -> int:
+    """Record every step's outcome on the chats it served; returns how many new persons a
+    duplicate rule refused."""
+    refused = 0
+    for step, groups in plan.new_persons.items():
+        for index, chats in enumerate(groups):
+            outcome = _result(results, step, index)
+            for work in chats:
+                if outcome.ok:
+                    work.person_id, work.person_outcome = outcome.id, "created"
+                    work.person_object = ctx.person_object
+                else:
+                    refused += outcome.errors[0].code == "DUPLICATES_DETECTED"
+                    _failed(work, outcome.errors[0], ctx.person_object, _record(plan, step, index))
     for index, chats in enumerate(plan.updates):
         outcome = _result(results, UPDATES, index)
         for work in chats:
@@ -106,6 +111,7 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
             work.files.remove(file)
         else:
             work.transient = outcome.errors[0]
+    return refused
 
 
 def _result(results: Mapping[str, StepResult], name: str, index: int) -> SaveResult:
@@ -148,8 +154,15 @@ def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord 
         work.transient = error
     elif action is Action.FIND_DUPLICATE and sobject in ("Lead", "Contact"):
         # Refused again despite allowSave (a blocking rule): the chat is written without
-        # a person rather than lost.
-        work.duplicate_rule = "refused" if work.duplicate_rule == "allow" else "fired"
+        # a person rather than lost. A visitor no re-read could link is saved with allowSave
+        # next round, without looking for the one the rule found.
+        if work.duplicate_rule == "allow":
+            work.duplicate_rule = "refused"
+        else:
+            visitor = work.conversation.visitor
+            first, last = names(work.conversation)
+            found = could_be_found(first, last, visitor.company, visitor.phone_e164)
+            work.duplicate_rule = "fired" if found else "allow"
         work.transient = error
     elif action is Action.TRUNCATE:
         _cut(work, error, sobject, record)

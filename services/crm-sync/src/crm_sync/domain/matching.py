@@ -94,6 +94,14 @@ def _company(value: Any) -> str:
     return " ".join(w for w in _plain(value).split() if w not in _SUFFIXES)
 
 
+def could_be_found(
+    first_name: str | None, last_name: str | None, company: str | None, phone: str | None
+) -> bool:
+    """Whether a re-read could tell which person a duplicate rule found for this visitor
+    (`rule_candidates` needs both names and a company or phone of the visitor's own)."""
+    return bool(_plain(first_name) and _plain(last_name) and (company or phone))
+
+
 def rule_candidates(
     rows: Iterable[Row],
     first_name: str | None,
@@ -110,9 +118,9 @@ def rule_candidates(
     A row with another email is someone else to crm-sync (which matches on email), however
     alike the names: it is never a candidate. `company` is the visitor's own, never the
     placeholder a Lead gets without one."""
-    first, last = _plain(first_name), _plain(last_name)
-    if not first or not last:
+    if not could_be_found(first_name, last_name, company, phone):
         return []
+    first, last = _plain(first_name), _plain(last_name)
     out = []
     for row in rows:
         if _plain(row.get("FirstName")) != first or _plain(row.get("LastName")) != last:

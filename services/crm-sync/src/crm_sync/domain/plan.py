@@ -19,6 +19,7 @@ from crm_sync.domain.matching import (
     PersonMatch,
     by_email,
     by_phone,
+    could_be_found,
     rule_candidates,
     select_person,
 )
@@ -39,6 +40,8 @@ PERSONS, PHONES, ACTIVITIES, USERS = "persons", "phones", "activities", "users"
 NAMESAKES = "namesakes"
 """Persons by the last name of visitors a duplicate rule refused to create."""
 NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
+NEW_ALLOWED = "pa"
+"""New persons saved despite the org's alert-level duplicate rules (sent first, alone)."""
 _BASE = ("Id", "Email", "Phone", "FirstName", "LastName", "LastModifiedDate")
 _LEAD = ("Company", "IsConverted", "ConvertedContactId")
 
@@ -103,7 +106,10 @@ class RoundPlan:
     """A round's writes and which chats each record serves (indexes align)."""
 
     steps: list[WriteStep] = field(default_factory=list)
-    new_persons: list[list[ChatWork]] = field(default_factory=list)
+    new_persons: dict[str, list[list[ChatWork]]] = field(
+        default_factory=lambda: {NEW_ALLOWED: [], NEW_PERSONS: []}
+    )
+    """Per step (allowSave or not), the chats of each new person."""
     updates: list[list[ChatWork]] = field(default_factory=list)
     activities: dict[str, list[ChatWork]] = field(default_factory=dict)
     files: list[tuple[ChatWork, PendingFile]] = field(default_factory=list)
@@ -129,8 +135,8 @@ class _Planner:
         self.acts = {str(r.get(ctx.key_field)): r for r in reads.get(ACTIVITIES)}
         self.namesakes = reads.get(NAMESAKES)
         self.plan = RoundPlan(activities={ACTS_KNOWN: [], ACTS_NEW: []})
-        self.new_index: dict[object, int] = {}
-        self.creates: list[NewRecord] = []
+        self.new_index: dict[object, Ref] = {}
+        self.creates: dict[str, list[NewRecord]] = {NEW_ALLOWED: [], NEW_PERSONS: []}
         self.updates: dict[str, list[tuple[ChatWork, dict[str, FieldValue]]]] = {}
         self.records: dict[str, list[NewRecord]] = {ACTS_KNOWN: [], ACTS_NEW: []}
 
@@ -154,6 +160,8 @@ class _Planner:
             _adopt(work, _person_of(existing), match)
         if work.person_id is None and work.duplicate_rule == "fired":
             self._namesake(work)
+        if work.person_id is None and work.duplicate_rule is None and ctx.duplicate_rules_fire:
+            self._predict(work)
         person: str | Ref | None = work.person_id
         if person is None and work.duplicate_rule != "refused":
             person = self._create_person(work)
@@ -187,6 +195,14 @@ class _Planner:
         else:
             work.duplicate_rule = "allow"
 
+    def _predict(self, work: ChatWork) -> None:
+        """In an org whose duplicate rules fire, a visitor whom no re-read could link ends
+        saved with allowSave if a rule fires (see `_namesake`): do it in this round."""
+        visitor = work.conversation.visitor
+        first, last = names(work.conversation)
+        if not could_be_found(first, last, visitor.company, visitor.phone_e164):
+            work.duplicate_rule = "allow"
+
     def _candidates(self, work: ChatWork) -> list[Row]:
         found = identity(work.conversation, self.ctx.settings.match_by_phone)
         if found is None:
@@ -196,21 +212,22 @@ class _Planner:
     def _create_person(self, work: ChatWork) -> Ref:
         # One new person per visitor identity; a visitor without one gets their own.
         group = identity(work.conversation, self.ctx.settings.match_by_phone) or id(work)
-        if group not in self.new_index:
-            self.new_index[group] = len(self.creates)
+        ref = self.new_index.get(group)
+        if ref is None:
+            step = NEW_ALLOWED if work.duplicate_rule == "allow" else NEW_PERSONS
+            ref = self.new_index[group] = Ref(step, len(self.creates[step]))
             assert work.owner is not None
-            self.creates.append(person_record(work, self.ctx, work.owner.id))
-            self.plan.new_persons.append([])
-        self.plan.new_persons[self.new_index[group]].append(work)
-        return Ref(NEW_PERSONS, self.new_index[group])
+            self.creates[step].append(person_record(work, self.ctx, work.owner.id))
+            self.plan.new_persons[step].append([])
+        self.plan.new_persons[ref.step][ref.index].append(work)
+        return ref
 
     def build(self) -> RoundPlan:
         plan, settings = self.plan, self.ctx.settings
-        if self.creates:
-            allow = any(w.duplicate_rule == "allow" for g in plan.new_persons for w in g)
-            plan.steps.append(
-                WriteStep(NEW_PERSONS, "create", tuple(self.creates), allow_duplicates=allow)
-            )
+        for name, creates in self.creates.items():  # the allowSave ones first: sent alone
+            if creates:
+                allow = name == NEW_ALLOWED
+                plan.steps.append(WriteStep(name, "create", tuple(creates), allow_duplicates=allow))
         if self.updates:
             records = []
             # Grouped by type: Salesforce takes at most 10 runs of one type per request,

@@ -21,6 +21,10 @@ class Parked:
     message: str
 
 
+DUPLICATE_RULES_TTL_S = 900.0
+"""How long a tenant counts as one whose duplicate rules fire after the last time."""
+
+
 class TenantCaches:
     """Per-tenant memory shared by the sync and the manual commands."""
 
@@ -32,6 +36,8 @@ class TenantCaches:
         self.users: TtlCache[tuple[str, str], str] = TtlCache(owner_ttl_s, clock)
         """(tenant, agent email) -> User id, "" when no active User has that email."""
         self.over_budget_at: dict[str, float] = {}
+        self.duplicate_rules: TtlCache[str, bool] = TtlCache(DUPLICATE_RULES_TTL_S, clock)
+        """Tenants whose duplicate rules refused a new person lately."""
         self._parked: dict[str, Parked] = {}
 
     def parked(self, tenant_id: str) -> Parked | None:

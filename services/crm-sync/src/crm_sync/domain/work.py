@@ -117,6 +117,9 @@ class TenantContext:
     chat_id_field: str = "Chat_Id__c"
     legacy_chat_keys: bool = True
     """Also look an activity up by the key versions before the tenant-scoped key wrote."""
+    duplicate_rules_fire: bool = False
+    """The org's duplicate rules refused a new person lately: a visitor whom no re-read
+    could link is created with allowSave at once (`plan`), rather than a round later."""
 
     @property
     def person_object(self) -> Literal["Lead", "Contact"]:

@@ -165,6 +165,7 @@ class SyncEngine:
                     {},
                     self.options.chat_id_field,
                     self.options.legacy_chat_keys,
+                    duplicate_rules_fire=bool(self.caches.duplicate_rules.get(tenant_id)),
                 )
                 await self._round(tenant_id, pending, ctx, outcome)
             except SalesforceUnavailable as exc:
@@ -210,7 +211,8 @@ class SyncEngine:
         if plan.steps:
             results_by_step, stats = await self.port.write(tenant_id, plan.steps)
             outcome.count(stats)
-            apply_results(plan, results_by_step, ctx)
+            if apply_results(plan, results_by_step, ctx):  # a duplicate rule refused someone
+                self.caches.duplicate_rules.put(tenant_id, True)
 
     async def _load_files(self, plan: RoundPlan) -> None:
         # Bounded: at most `max_attachments` a chat, `fetch_concurrency` at once, and
