@@ -139,3 +139,52 @@ async def test_a_visitor_value_outside_a_restricted_picklist_is_left_out(crm: Cr
         for lead in query(crm, tenant, "SELECT Email, Tier__c FROM Lead")
     }
     assert tiers == {odd.visitor.email: None, fine.visitor.email: "Gold"}
+
+
+async def test_the_agent_stays_owner_where_assignment_rules_would_reroute(crm: Crm) -> None:
+    # REST runs the org's active assignment rules unless told not to: crm-sync sends
+    # `Sforce-Auto-Assign: FALSE`, so the owner it chose (the agent) stays.
+    queue = f"queue@{uuid.uuid4().hex[:8]}.example"
+    tenant, org = crm.tenant(
+        users=[
+            {"username": f"admin@{uuid.uuid4().hex[:8]}.example"},
+            {"username": f"agent.{uuid.uuid4().hex[:8]}", "email": "agent@example.com"},
+            {"username": queue},
+        ],
+        assignment_rule_owner=queue,
+    )
+    agent, routed = org.users[1]["id"], org.users[2]["id"]
+    conv = chat(tenant, agent={"email": "agent@example.com", "name": "Agent"})
+    await crm.producer.conversations(crm.topics.conversations, [conv])
+    [result] = await crm.results.wait(tenant, [conv.chat_id], timeout=20)
+    assert result.owner_id == agent
+    [lead] = query(crm, tenant, "SELECT OwnerId FROM Lead")
+    assert lead["OwnerId"] == agent
+
+    # A tenant that wants its org's rules to route new Leads says so.
+    await crm.configure(TenantSettings(tenant_id=tenant, use_assignment_rules=True))
+    other = chat(
+        tenant,
+        visitor={"email": "routed@example.com"},
+        agent={"email": "agent@example.com", "name": "Agent"},
+    )
+    await crm.producer.conversations(crm.topics.conversations, [other])
+    await crm.results.wait(tenant, [other.chat_id], timeout=20)
+    [routed_lead] = query(
+        crm, tenant, "SELECT OwnerId FROM Lead WHERE Email = {}", "routed@example.com"
+    )
+    assert routed_lead["OwnerId"] == routed
+
+
+async def test_text_is_cut_in_the_units_an_org_counting_utf16_counts(crm: Crm) -> None:
+    # A character outside the BMP is two UTF-16 code units: cut by code points, 255 emoji
+    # would be refused again and again (max length=255) until the chat is given up.
+    tenant, _ = crm.tenant(string_length_utf16=True)
+    emoji = "\U0001f600"
+    conv = chat(tenant, visitor={"company": emoji * 255})
+    await crm.producer.conversations(crm.topics.conversations, [conv])
+    [result] = await crm.results.wait(tenant, [conv.chat_id], status=None, timeout=20)
+    assert result.status == "ok", result
+    assert "Lead.Company" in result.truncated_fields
+    [lead] = query(crm, tenant, "SELECT Company FROM Lead")
+    assert lead["Company"] == emoji * 127  # 254 units: a pair is never split

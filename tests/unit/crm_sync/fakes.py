@@ -348,7 +348,7 @@ class FakeSalesforce:
         return Reads({name: list(org.query(q)) for name, q in queries.items()}), stats
 
     async def write(
-        self, tenant_id: str, steps: Sequence[WriteStep]
+        self, tenant_id: str, steps: Sequence[WriteStep], *, assignment_rules: bool = False
     ) -> tuple[dict[str, StepResult], CallStats]:
         org = self._org(tenant_id)
         stats = org.call("write")

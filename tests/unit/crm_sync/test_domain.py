@@ -185,3 +185,24 @@ def test_budget_wait_slows_a_tenant_over_its_share() -> None:
     assert budget_wait(over, 0.8, None, 100.0, 60) == 0
     assert budget_wait(over, 0.8, 90.0, 100.0, 60) == 50
     assert budget_wait(under, 0.8, 90.0, 100.0, 60) == 0
+
+
+def test_text_is_measured_and_cut_in_utf16_units_never_splitting_a_pair() -> None:
+    from crm_sync.domain.text import sf_cut, sf_length
+
+    emoji = "\U0001f600"
+    assert sf_length("abc") == 3
+    assert sf_length(emoji * 3) == 6
+    assert sf_cut(emoji * 3, 5) == emoji * 2
+    assert sf_cut("a" + emoji, 2) == "a"
+    assert sf_cut("abc", 3) == "abc"
+    assert sf_cut("", 0) == ""
+
+
+def test_details_fit_the_description_in_utf16_units() -> None:
+    from crm_sync.domain.text import sf_length
+
+    emoji = "\U0001f600"
+    written = details.render(conversation(transcript=emoji * 500), limit=600)
+    assert sf_length(written.text) <= 600
+    assert written.transcript_cut

@@ -56,6 +56,8 @@ def settings_from(
         refresh_token_idle_days=int(spec.get("refresh_token_idle_days", s.refresh_token_idle_days)),
         require_pkce=bool(spec.get("require_pkce", s.require_pkce)),
         require_client_secret=bool(spec.get("require_client_secret", s.require_client_secret)),
+        string_length_utf16=bool(spec.get("string_length_utf16", s.string_length_utf16)),
+        assignment_rule_owner=str(spec.get("assignment_rule_owner", s.assignment_rule_owner)),
     )
 
 

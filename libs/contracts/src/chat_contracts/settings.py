@@ -110,6 +110,14 @@ class TenantSettings(Envelope):
         description="Owner when no User matches; null = the user who connected the org.",
         examples=["0055g00000AbCdEAAV"],
     )
+    use_assignment_rules: bool = Field(
+        False,
+        description=(
+            "Let the org's active Lead/Case assignment rules pick the owner of what crm-sync "
+            "creates or updates; false sends `Sforce-Auto-Assign: FALSE` (the owner rules "
+            "above decide)."
+        ),
+    )
     case_origin: NonEmptyStr = Field("Chat", description="Case.Origin in support mode.")
     task_status: NonEmptyStr = Field("Completed", description="Task.Status of a chat's Task.")
     attach_full_transcript: bool = Field(

@@ -34,14 +34,20 @@ def _check_restricted(f: FieldDef, text: str) -> None:
             )
 
 
-def coerce(f: FieldDef, value: Any, catalog: Catalog) -> Any:
+def text_length(text: str, utf16: bool) -> int:
+    """A text's length as the org counts it: code points, or UTF-16 code units (a
+    character outside the Basic Multilingual Plane counts two)."""
+    return len(text.encode("utf-16-le")) // 2 if utf16 else len(text)
+
+
+def coerce(f: FieldDef, value: Any, catalog: Catalog, *, utf16: bool = False) -> Any:
     """The stored form of `value` for field `f`, or a Salesforce error."""
     if value is None:
         return False if f.type == "boolean" else None
     if isinstance(value, dict | list):
         raise json_parser_error(f"Cannot deserialize instance of {f.type} from START_OBJECT")
     if f.type in STRING_TYPES:
-        text = _string(f, value)
+        text = _string(f, value, utf16)
         if f.restricted and text is not None:
             _check_restricted(f, str(text))
         return text
@@ -71,7 +77,7 @@ def coerce(f: FieldDef, value: Any, catalog: Catalog) -> Any:
     return value
 
 
-def _string(f: FieldDef, value: Any) -> str | None:
+def _string(f: FieldDef, value: Any, utf16: bool) -> str | None:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float):
@@ -81,7 +87,7 @@ def _string(f: FieldDef, value: Any) -> str | None:
     if text == "":
         # Salesforce stores an empty string as null: "" does not satisfy a required field.
         return None
-    if len(text) > f.length:
+    if text_length(text, utf16) > f.length:
         raise dml_error(
             "STRING_TOO_LONG",
             f"{f.display_label}: data value too large: {text[:30]} (max length={f.length})",

@@ -21,6 +21,7 @@ from sf_emulator.store.orgs import Org
 Record = dict[str, Any]
 PERSON_OBJECTS = frozenset({"Lead", "Contact", "User"})
 CLOSED_STATUS = {"Case": "Closed", "Task": "Completed"}
+ASSIGNED_OBJECTS = frozenset({"Lead", "Case"})
 
 
 def method_not_allowed(method: str, allowed: str) -> SalesforceError:
@@ -38,6 +39,8 @@ class Writer:
     user_id: str
     version: str
     allow_save: bool = False
+    auto_assign: bool = True
+    """Run the org's active assignment rules (no `Sforce-Auto-Assign: FALSE` was sent)."""
 
     def load(self, obj: ObjectDef, record_id: str) -> Record:
         """A live record of `obj`, or NOT_FOUND / ENTITY_IS_DELETED."""
@@ -60,7 +63,7 @@ class Writer:
             )
         record: Record = {}
         for f, raw in self._fields(obj, body, "createable"):
-            record[f.name] = coerce(f, raw, self.org.catalog)
+            record[f.name] = self._coerce(f, raw)
         for f in obj.fields.values():
             if f.name not in record and f.defaulted_on_create and f.default is not None:
                 record[f.name] = f.default
@@ -77,6 +80,7 @@ class Writer:
         )
         if obj.field("OwnerId") and not record.get("OwnerId"):
             record["OwnerId"] = self.user_id
+        self._assign(obj, record)
         if obj.name == "Lead":
             record["IsConverted"] = False
         if obj.name == "Case":
@@ -84,6 +88,20 @@ class Writer:
             record["CaseNumber"] = f"{number:08d}"
         self._derive(obj, record)
         return record
+
+    def _coerce(self, f: FieldDef, raw: Any) -> Any:
+        return coerce(f, raw, self.org.catalog, utf16=self.org.settings.string_length_utf16)
+
+    def _assign(self, obj: ObjectDef, record: Record) -> None:
+        """The org's active assignment rule routes a created or updated Lead or Case to its
+        User, unless the request said `Sforce-Auto-Assign: FALSE`."""
+        routed_to = self.org.settings.assignment_rule_owner
+        if not (routed_to and self.auto_assign and obj.name in ASSIGNED_OBJECTS):
+            return
+        for user_id, username in self.store.orgs.users(self.org.id):
+            if routed_to in (user_id, username):
+                record["OwnerId"] = user_id
+                return
 
     def create(self, obj: ObjectDef, body: Record, batch_ids: Collection[str] = ()) -> str:
         record = self.build(obj, body)
@@ -112,8 +130,9 @@ class Writer:
         body = {k: v for k, v in body.items() if k.lower() != "id"}
         fields = self._fields(obj, body, "updateable")
         for f, raw in fields:
-            record[f.name] = coerce(f, raw, self.org.catalog)
+            record[f.name] = self._coerce(f, raw)
         self._require(obj, record, [f for f, _ in fields if f.required])
+        self._assign(obj, record)
         stamp = values.now()
         record.update(LastModifiedDate=stamp, LastModifiedById=self.user_id, SystemModstamp=stamp)
         self._derive(obj, record)

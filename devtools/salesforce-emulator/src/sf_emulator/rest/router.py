@@ -54,8 +54,14 @@ class Ctx:
 
     def writer(self, req: RestRequest) -> Writer:
         header = req.headers.get("sforce-duplicate-rule-header", "").replace(" ", "").lower()
+        auto_assign = req.headers.get("sforce-auto-assign", "").strip().lower() != "false"
         return Writer(
-            self.store, self.org, self.user_id, self.version, allow_save="allowsave=true" in header
+            self.store,
+            self.org,
+            self.user_id,
+            self.version,
+            allow_save="allowsave=true" in header,
+            auto_assign=auto_assign,
         )
 
     @property

@@ -34,6 +34,11 @@ class OrgSettings:
     """The connected app requires PKCE, as apps used by several orgs must [S5, S26]."""
     require_client_secret: bool = True
     """A confidential client sends its secret with the code verifier [S26]."""
+    string_length_utf16: bool = False
+    """Text lengths count UTF-16 code units, as formulas and Apex do [S19]; inferred for DML."""
+    assignment_rule_owner: str = ""
+    """The User (id or username) the org's active Lead and Case assignment rules route to;
+    "" for no active rule. Applied unless a request sends `Sforce-Auto-Assign: FALSE`."""
 
     @property
     def refresh_idle_s(self) -> float | None:

@@ -69,9 +69,10 @@ class SalesforcePort(Protocol):
         ...
 
     async def write(
-        self, tenant_id: str, steps: Sequence[WriteStep]
+        self, tenant_id: str, steps: Sequence[WriteStep], *, assignment_rules: bool = False
     ) -> tuple[dict[str, StepResult], CallStats]:
-        """Run the steps in order in one Composite call; results by step name."""
+        """Run the steps in order in one Composite call; results by step name. The org's
+        assignment rules run only with `assignment_rules`."""
         ...
 
     def usage(self, tenant_id: str) -> ApiUsage | None:

@@ -56,6 +56,8 @@ from crm_sync.domain.schema import ObjectSchema, parse_describe
 T = TypeVar("T")
 MAX_SUBREQUESTS = 25
 ALLOW_SAVE = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+NO_AUTO_ASSIGN = {"Sforce-Auto-Assign": "FALSE"}
+"""REST runs the org's active Lead/Case assignment rules unless told not to."""
 MAX_QUERIES = 5
 _DISCONNECTED = {"revoked": RetryReason.REVOKED, "not_connected": RetryReason.NOT_CONNECTED}
 
@@ -111,8 +113,9 @@ class GatewaySalesforce:
         return reads, CallStats(calls, self.usage(tenant_id))
 
     async def write(
-        self, tenant_id: str, steps: Sequence[WriteStep]
+        self, tenant_id: str, steps: Sequence[WriteStep], *, assignment_rules: bool = False
     ) -> tuple[dict[str, StepResult], CallStats]:
+        headers = {} if assignment_rules else dict(NO_AUTO_ASSIGN)
         out: dict[str, StepResult] = {}
         calls = 0
         batch: list[WriteStep] = []
@@ -121,15 +124,19 @@ class GatewaySalesforce:
                 batch.append(step)
                 continue
             if batch:
-                calls += await self._write_composite(tenant_id, batch, out)
+                calls += await self._write_composite(tenant_id, batch, out, headers)
                 batch = []
-            calls += await self._write_alone(tenant_id, step, out)
+            calls += await self._write_alone(tenant_id, step, out, headers)
         if batch:
-            calls += await self._write_composite(tenant_id, batch, out)
+            calls += await self._write_composite(tenant_id, batch, out, headers)
         return out, CallStats(calls, self.usage(tenant_id))
 
     async def _write_composite(
-        self, tenant_id: str, steps: Sequence[WriteStep], out: dict[str, StepResult]
+        self,
+        tenant_id: str,
+        steps: Sequence[WriteStep],
+        out: dict[str, StepResult],
+        headers: Mapping[str, str],
     ) -> int:
         prepared = [(step, _prepare(step, out, resolve=False)) for step in steps]
         sent = [(step, records) for step, records in prepared if records.sendable]
@@ -147,7 +154,7 @@ class GatewaySalesforce:
             }
             for step, records in sent
         ]
-        answers, calls = await self._composite(tenant_id, subs, write=True)
+        answers, calls = await self._composite(tenant_id, subs, write=True, headers=headers)
         for (step, records), sub in zip(sent, answers, strict=True):
             body = sub.get("body")
             if int(sub.get("httpStatusCode", 500)) >= 300 or not isinstance(body, list):
@@ -157,7 +164,11 @@ class GatewaySalesforce:
         return calls
 
     async def _write_alone(
-        self, tenant_id: str, step: WriteStep, out: dict[str, StepResult]
+        self,
+        tenant_id: str,
+        step: WriteStep,
+        out: dict[str, StepResult],
+        headers: Mapping[str, str],
     ) -> int:
         records = _prepare(step, out, resolve=True)
         if not records.sendable:
@@ -169,7 +180,7 @@ class GatewaySalesforce:
                 "composite/sobjects",
                 method="POST" if step.method == "create" else "PATCH",
                 json=records.body(),
-                headers=ALLOW_SAVE if step.allow_duplicates else None,
+                headers={**headers, **(ALLOW_SAVE if step.allow_duplicates else {})},
                 operation="collections",
                 retry=True,  # as the Composite write: only answered, unapplied errors retry
             ),
@@ -183,14 +194,25 @@ class GatewaySalesforce:
         return ApiUsage(usage.used, usage.limit) if usage is not None else None
 
     async def _composite(
-        self, tenant_id: str, subs: list[dict[str, Any]], *, write: bool
+        self,
+        tenant_id: str,
+        subs: list[dict[str, Any]],
+        *,
+        write: bool,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[list[Mapping[str, Any]], int]:
         if len(subs) > MAX_SUBREQUESTS:
             raise ValueError(f"{len(subs)} subrequests: at most {MAX_SUBREQUESTS}")
         body = {"allOrNone": False, "compositeRequest": subs}
         answer = await _mapped(
             lambda: self.gateway.restful(
-                tenant_id, "composite", method="POST", json=body, operation="composite", retry=True
+                tenant_id,
+                "composite",
+                method="POST",
+                json=body,
+                headers=dict(headers) if headers else None,
+                operation="composite",
+                retry=True,
             ),
             write=write,
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat_contracts.chat import DESCRIPTION_LIMIT, Conversation
+from crm_sync.domain.text import sf_cut, sf_length
 from crm_sync.domain.visitor import KIND_LABEL
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -74,7 +75,7 @@ def render(
     head = "\n".join(_header(conversation, with_company))
     transcript = conversation.transcript
     text = f"{head}\n\nTranscript:\n{transcript}" if transcript else head
-    if len(text) <= limit:
+    if sf_length(text) <= limit:
         return Details(text, transcript_cut=False)
     note = (
         f"\n[transcript cut: {len(transcript)} characters, attached whole as "
@@ -82,5 +83,5 @@ def render(
         if attach_transcript
         else f"\n[transcript cut: {len(transcript)} characters]"
     )
-    keep = max(0, limit - len(note))
-    return Details((text[:keep] + note)[:limit], transcript_cut=bool(transcript))
+    keep = max(0, limit - sf_length(note))
+    return Details(sf_cut(sf_cut(text, keep) + note, limit), transcript_cut=bool(transcript))

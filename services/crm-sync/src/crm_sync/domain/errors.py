@@ -7,6 +7,7 @@ from enum import StrEnum
 from chat_contracts.dlq import DeadLetterReason
 from chat_contracts.sync import RetryReason
 from crm_sync.domain.salesforce import RecordError
+from crm_sync.domain.text import sf_length
 
 
 class Action(StrEnum):
@@ -79,7 +80,7 @@ def too_long_limits(error: RecordError, current: dict[str, str]) -> dict[str, in
         sent = current.get(name)
         if sent is None:
             continue
-        out[name] = limit if limit is not None else max(1, len(sent) // 2)
+        out[name] = limit if limit is not None else max(1, sf_length(sent) // 2)
     return out
 
 

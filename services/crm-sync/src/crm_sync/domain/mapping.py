@@ -12,6 +12,7 @@ from chat_contracts.chat import Conversation
 from chat_contracts.settings import FieldMappingRule
 from crm_sync.domain.salesforce import FieldValue
 from crm_sync.domain.schema import FieldSpec, ObjectSchema
+from crm_sync.domain.text import sf_cut, sf_length
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _INTEGER_TYPES = frozenset({"int", "long"})
@@ -115,8 +116,8 @@ def fit(
     overrides = {k.lower(): v for k, v in (limits or {}).items()}
     for name, value in fields.items():
         limit = overrides.get(name.lower()) or schema.text_limit(name)
-        if isinstance(value, str) and limit is not None and len(value) > limit:
-            value = value[:limit]
+        if isinstance(value, str) and limit is not None and sf_length(value) > limit:
+            value = sf_cut(value, limit)
             cut.append(f"{sobject}.{name}")
         out[name] = value
     return out, tuple(cut)

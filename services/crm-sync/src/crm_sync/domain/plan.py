@@ -33,6 +33,7 @@ from crm_sync.domain.salesforce import (
     Row,
     WriteStep,
 )
+from crm_sync.domain.text import sf_cut
 from crm_sync.domain.visitor import identity, names, phone_variants
 from crm_sync.domain.work import ChatWork, PendingFile, TenantContext
 
@@ -270,7 +271,8 @@ def _update_for(work: ChatWork, ctx: TenantContext, match: PersonMatch) -> dict[
     offered = policy.offered(work.conversation, schema, ctx.settings.field_mapping)
     limits = work.limits.get(match.object, {})
     offered = {
-        k: (v[: limits[k]] if isinstance(v, str) and k in limits else v) for k, v in offered.items()
+        k: (sf_cut(v, limits[k]) if isinstance(v, str) and k in limits else v)
+        for k, v in offered.items()
     }
     region = ctx.settings.default_phone_region
     return policy.changes(ctx.settings.update_policy, match.values, offered, region)

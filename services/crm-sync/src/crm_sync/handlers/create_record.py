@@ -104,7 +104,11 @@ class CreateRecord:
         if found is not None:
             return self._reply(command, "existing", found)
         record = self._record(command, ctx, work, reads)
-        results, _ = await self.port.write(tenant, [WriteStep("r", "create", (record,))])
+        results, _ = await self.port.write(
+            tenant,
+            [WriteStep("r", "create", (record,))],
+            assignment_rules=ctx.settings.use_assignment_rules,
+        )
         outcome = results["r"].results[0] if results["r"].results else None
         if outcome is not None and outcome.ok and outcome.id is not None:
             return self._reply(command, "created", outcome.id)

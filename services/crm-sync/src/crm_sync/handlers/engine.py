@@ -209,7 +209,9 @@ class SyncEngine:
         await self._load_files(plan)
         add_files(plan, pending, ctx, self.options.max_file_bytes)
         if plan.steps:
-            results_by_step, stats = await self.port.write(tenant_id, plan.steps)
+            results_by_step, stats = await self.port.write(
+                tenant_id, plan.steps, assignment_rules=ctx.settings.use_assignment_rules
+            )
             outcome.count(stats)
             if apply_results(plan, results_by_step, ctx):  # a duplicate rule refused someone
                 self.caches.duplicate_rules.put(tenant_id, True)
