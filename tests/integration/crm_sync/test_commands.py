@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import TypeAdapter
 from simple_salesforce.format import format_soql
 
@@ -12,6 +14,7 @@ from chat_contracts.crm import (
     RecordCreatedReply,
 )
 from chat_contracts.keys import tenant_key
+from chat_contracts.settings import TenantSettings
 from chat_runtime.request_reply import Reply, RequestReplyClient
 from tests.integration.crm_sync.conftest import Crm
 from tests.integration.crm_sync.support import chat
@@ -81,3 +84,34 @@ async def test_replies_never_go_to_data_topics_nor_wait_behind_a_vanished_caller
         tenant_key(tenant),
         check,
     )
+
+
+async def test_manual_create_walks_the_owner_chain_and_saves_past_an_alert_rule(
+    crm: Crm,
+) -> None:
+    # The configured fallback owner has left (inactive): the connected user owns it, as in
+    # the sync. A standard duplicate rule fires on a namesake of the same company: the
+    # agent asked for a new record, which an alert rule allows.
+    tenant, org = crm.tenant(
+        users=[
+            {"username": f"admin@{uuid.uuid4().hex[:8]}.example"},
+            {"username": f"left@{uuid.uuid4().hex[:8]}.example", "active": False},
+        ],
+        records={"Lead": [{"FirstName": "Ada", "LastName": "Byron", "Company": "Engines"}]},
+    )
+    await crm.configure(TenantSettings(tenant_id=tenant, owner_fallback_user_id=org.users[1]["id"]))
+    conv = chat(tenant, visitor={"first_name": "Ada", "last_name": "Byron", "company": "Engines"})
+    async with RequestReplyClient(crm.bootstrap, name="agent-console") as client:
+        reply = await client.request(
+            crm.topics.commands,
+            CreateRecordCommand(tenant_id=tenant, object="Lead", conversation=conv),
+            key=tenant_key(tenant),
+            timeout=20,
+        )
+    created = reply.parse(REPLY)
+    assert isinstance(created, RecordCreatedReply), created
+    assert created.status == "created"
+    sf = crm.emulator.client(org)
+    soql = format_soql("SELECT OwnerId FROM Lead WHERE Id = {}", created.record_id)
+    assert sf.query(soql)["records"][0]["OwnerId"] == org.user_id
+    assert sf.query("SELECT COUNT() FROM Lead WHERE LastName = 'Byron'")["totalSize"] == 2

@@ -103,22 +103,36 @@ class CreateRecord:
         found = self._existing(command, ctx, work, reads)
         if found is not None:
             return self._reply(command, "existing", found)
-        record = self._record(command, ctx, work, reads)
-        results, _ = await self.port.write(
-            tenant,
-            [WriteStep("r", "create", (record,))],
-            assignment_rules=ctx.settings.use_assignment_rules,
-        )
-        outcome = results["r"].results[0] if results["r"].results else None
-        if outcome is not None and outcome.ok and outcome.id is not None:
-            return self._reply(command, "created", outcome.id)
-        error = (
-            (outcome.errors[0] if outcome else None) or results["r"].error or RecordError("UNKNOWN")
-        )
-        if classify(error) is Action.LINK_DUPLICATE:
-            return self._reply(command, "existing", error.duplicate_ids[0])
-        code = _RECORD_CODES.get(error.code, CrmCommandErrorCode.SALESFORCE_ERROR)
-        return _error(tenant, code, error.message or error.code, error.fields or None)
+        owners = self._owners(command, ctx, work)
+        record = self._record(command, ctx, work, reads, owners[0])
+        allow = False
+        while True:
+            results, _ = await self.port.write(
+                tenant,
+                [WriteStep("r", "create", (record,), allow_duplicates=allow)],
+                assignment_rules=ctx.settings.use_assignment_rules,
+            )
+            outcome = results["r"].results[0] if results["r"].results else None
+            if outcome is not None and outcome.ok and outcome.id is not None:
+                return self._reply(command, "created", outcome.id)
+            error = (
+                (outcome.errors[0] if outcome else None)
+                or results["r"].error
+                or RecordError("UNKNOWN")
+            )
+            action = classify(error, owner_set="OwnerId" not in command.fields)
+            if action is Action.LINK_DUPLICATE:
+                return self._reply(command, "existing", error.duplicate_ids[0])
+            if action is Action.FIND_DUPLICATE and not allow:
+                # The agent asked for a new record: an alert-level rule lets it be saved.
+                allow = True
+            elif action is Action.DROP_OWNER and record.fields.get("OwnerId") in owners[:-1]:
+                # An inactive owner: the next in the chain (fallback, then connected user).
+                at = owners.index(str(record.fields["OwnerId"]))
+                record = NewRecord(record.sobject, {**record.fields, "OwnerId": owners[at + 1]})
+            else:
+                code = _RECORD_CODES.get(error.code, CrmCommandErrorCode.SALESFORCE_ERROR)
+                return _error(tenant, code, error.message or error.code, error.fields or None)
 
     async def _schema(self, tenant: str) -> OrgSchema:
         key = (tenant, "commands")
@@ -179,13 +193,23 @@ class CreateRecord:
         best = max(rows, key=lambda r: str(r.get("LastModifiedDate")), default=None)
         return str(best["Id"]) if best is not None else None
 
-    def _record(
-        self, command: CreateRecordCommand, ctx: TenantContext, work: ChatWork | None, reads: Reads
-    ) -> NewRecord:
+    def _owners(
+        self, command: CreateRecordCommand, ctx: TenantContext, work: ChatWork | None
+    ) -> list[str]:
+        """The owner chain, as the sync walks it: the asking agent's User, the tenant's
+        fallback user, the connected user."""
         asker = command.requested_by or (owner.agent_email(work.conversation) if work else None)
-        user = ctx.users.get(asker or "")
-        settings = ctx.settings
-        owner_id = user or settings.owner_fallback_user_id or ctx.connected_user_id
+        chain = (ctx.users.get(asker or ""), ctx.settings.owner_fallback_user_id)
+        return list(dict.fromkeys([*(o for o in chain if o), ctx.connected_user_id]))
+
+    def _record(
+        self,
+        command: CreateRecordCommand,
+        ctx: TenantContext,
+        work: ChatWork | None,
+        reads: Reads,
+        owner_id: str,
+    ) -> NewRecord:
         fields: dict[str, Any] = {}
         if work is not None and command.object in ("Lead", "Contact"):
             fields.update(person_record(work, ctx, owner_id).fields)
