@@ -166,6 +166,6 @@ def test_composite_all_or_none_halts_and_rolls_back(sf: Salesforce) -> None:
             for i in range(26)
         ]
     }
-    # Over 25: a 200 whose one entry says LIMIT_EXCEEDED (test_strict_composite.py).
+    # Over 25: a 200 whose one entry says LIMIT_EXCEEDED (conformance/test_strict_composite.py).
     [entry] = rest(sf, "composite", method="POST", json=too_many)["compositeResponse"]
     assert entry["body"][0]["errorCode"] == "LIMIT_EXCEEDED"

@@ -45,6 +45,8 @@ class OAuthEndpoints(LoginHost):
                 Route(f"{prefix}/services/oauth2/revoke", tokens.revoke, methods=["GET", "POST"]),
                 Route(f"{prefix}/id/{{org_id}}/{{user_id}}", self.identity, methods=["GET"]),
             ]
+        # OpenID Connect UserInfo, at the instance (as Salesforce serves it at My Domain too).
+        out.append(Route("/services/oauth2/userinfo", self.userinfo, methods=["GET", "POST"]))
         return out
 
     async def authorize(self, request: Request) -> Response:
@@ -114,6 +116,32 @@ class OAuthEndpoints(LoginHost):
         with store.db.transaction():
             store.tokens.add_code(code, grant)
         return _redirect(uri, code=code, **state)
+
+    async def userinfo(self, request: Request) -> Response:
+        """Who the bearer token is: the OpenID Connect UserInfo claims Salesforce answers."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        session = session_of(self.emu, token.strip()) if scheme.lower() == "bearer" else None
+        if session is None:
+            return Response("Bad_OAuth_Token", 403)
+        org, user_id = session
+        stored = self.emu.store.records.get(org.id, user_id)
+        user = stored.data if stored is not None else {}
+        return json_response(
+            200,
+            {
+                "sub": f"{self._login_base(request)}/id/{org.id}/{user_id}",
+                "user_id": user_id,
+                "organization_id": org.id,
+                "preferred_username": user.get("Username"),
+                "name": user.get("Name"),
+                "email": user.get("Email"),
+                "email_verified": True,
+                "active": user.get("IsActive", True),
+                "user_type": "STANDARD",
+                "locale": "en_US",
+                "language": "en_US",
+            },
+        )
 
     async def identity(self, request: Request) -> Response:
         store = self.emu.store
