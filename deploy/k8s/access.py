@@ -166,9 +166,11 @@ WORKLOADS: tuple[KafkaAccess, ...] = (
         groups=(Group("auth", (AUTH_TOKEN_REQUESTS,)),),
         # the token store and the tenant settings, each read whole at start, then followed
         reads=(AUTH_REFRESH_TOKENS, TENANT_SETTINGS),
-        # tenant.settings.v1: the settings page and API write each tenant's settings
-        produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS, TENANT_SETTINGS),
+        # tenant.settings.v1: the settings page and API write each tenant's settings;
+        # auth.token-requests.v1: a replica not owning a tenant asks the one that does
+        produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS, TENANT_SETTINGS, AUTH_TOKEN_REQUESTS),
         answers_requests=True,
+        asks_requests=True,  # tokens from the replica owning the tenant
     ),
     # The chatbot runtime, run by the platform team beside the suite: it calls bot-actions
     # with chat_bot_client and reads only its own replies.

@@ -50,7 +50,7 @@ class AuthTopics:
 
 
 @asynccontextmanager
-async def auth_topics(bootstrap: str) -> AsyncIterator[AuthTopics]:
+async def auth_topics(bootstrap: str, request_partitions: int = 6) -> AsyncIterator[AuthTopics]:
     """Throwaway copies of auth's topics (refresh tokens and settings compacted)."""
     run = uuid.uuid4().hex[:8]
     topics = AuthTopics(
@@ -64,7 +64,7 @@ async def auth_topics(bootstrap: str) -> AsyncIterator[AuthTopics]:
     try:
         await admin.create_topics(
             [
-                NewTopic(topics.requests, 6, 1),
+                NewTopic(topics.requests, request_partitions, 1),
                 NewTopic(topics.refresh_tokens, 3, 1, topic_configs=AUTH_REFRESH_TOKENS.configs()),
                 NewTopic(topics.connections, 3, 1),
                 NewTopic(topics.settings, 3, 1, topic_configs=TENANT_SETTINGS.configs()),

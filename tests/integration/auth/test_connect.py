@@ -328,6 +328,7 @@ async def test_probes_and_metrics(auth: RunningAuth) -> None:
             "token_store": True,
             "settings_store": True,
             "requests": True,
+            "owner_client": True,
         }
         assert (await web.get("/healthz")).status_code == 200
     await eventually(lambda: _has_connects(auth))

@@ -144,6 +144,9 @@ class MemoryStore:
     def listen(self, listener: RecordListener) -> None:
         self._listeners.append(listener)
 
+    async def caught_up(self, timeout: float) -> None:  # noqa: ASYNC109
+        return None  # one process, every write held at once
+
 
 class MemoryEvents:
     def __init__(self) -> None:

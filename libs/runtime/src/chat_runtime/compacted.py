@@ -6,7 +6,10 @@ consumer group: each needs every tenant), is ready once it reached the end offse
 then, and keeps following it, so writes of other replicas arrive within moments. A write
 (tables given a `writer`) goes to Kafka first and is applied locally once acknowledged;
 each tenant remembers the offset of the value it holds, so a record read later from the
-topic never overwrites a newer local write. A tombstone removes the tenant's value
+topic never overwrites a newer local write. `caught_up()` is read-your-writes across
+replicas: it returns once the table has applied everything the topic held when it was
+called, so a value another replica wrote (and Kafka acknowledged) before it is seen.
+A tombstone removes the tenant's value
 (`removed()` then says so). A record that does not validate, or whose value names another
 tenant than its key, is skipped and counted, the last good value kept; a value is never
 quoted in a log line, since it may be a sealed secret.
@@ -70,6 +73,9 @@ class CompactedTable(Generic[M]):
         self._values: dict[str, M] = {}
         self._removed: set[str] = set()
         self._versions: dict[str, tuple[int, int]] = {}  # tenant -> (partition, offset)
+        self._applied: dict[int, int] = {}  # partition -> next offset to apply
+        self._advanced = asyncio.Event()
+        self._tps: list[TopicPartition] = []
         self._consumer: AIOKafkaConsumer | None = None
         self._follower: asyncio.Task[None] | None = None
         self.loaded = asyncio.Event()
@@ -99,6 +105,18 @@ class CompactedTable(Generic[M]):
         meta = await self._writer.write(self._topic, tenant_key(tenant_id), raw)
         self._apply(tenant_id, value, meta.partition, meta.offset)
 
+    async def caught_up(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the table has applied every record the topic held now (its end
+        offsets, asked of the brokers); TimeoutError after `timeout` s."""
+        consumer = self._consumer
+        if consumer is None or not self._tps:
+            return
+        async with asyncio.timeout(timeout):
+            ends = await consumer.end_offsets(self._tps)
+            while any(self._applied.get(tp.partition, 0) < end for tp, end in ends.items()):
+                self._advanced.clear()
+                await self._advanced.wait()
+
     async def start(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Read the topic to its end, then follow it in the background."""
         consumer = self._kit.consumer(self._role)
@@ -106,12 +124,16 @@ class CompactedTable(Generic[M]):
         self._consumer = consumer
         async with asyncio.timeout(timeout):
             tps = [TopicPartition(self._topic, p) for p in await self._partitions()]
+            self._tps = tps
             if tps:
                 consumer.assign(tps)
                 await consumer.seek_to_beginning(*tps)
                 ends = await consumer.end_offsets(tps)
                 while any([await consumer.position(tp) < end for tp, end in ends.items()]):
                     await self._poll(consumer)
+                for tp in tps:  # the end may be past the last record kept (compaction)
+                    position = await consumer.position(tp)
+                    self._applied[tp.partition] = max(self._applied.get(tp.partition, 0), position)
         self.loaded.set()
         log.info(
             "compacted topic loaded",
@@ -175,6 +197,14 @@ class CompactedTable(Generic[M]):
                 self._consume(message)
 
     def _consume(self, message: ConsumerRecord[Any, Any]) -> None:
+        try:
+            self._consume_one(message)
+        finally:
+            applied = self._applied.get(message.partition, 0)
+            self._applied[message.partition] = max(applied, message.offset + 1)
+            self._advanced.set()
+
+    def _consume_one(self, message: ConsumerRecord[Any, Any]) -> None:
         # Leniently: a key that is not UTF-8 must not stop the reader.
         key = (message.key or b"").decode("utf-8", "replace")
         if not key:

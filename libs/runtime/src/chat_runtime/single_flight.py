@@ -29,6 +29,10 @@ class SingleFlight(Generic[K, V]):
         """Whether a job for `key` is running now."""
         return key in self._flights
 
+    def tasks(self) -> list[tuple[K, asyncio.Task[V]]]:
+        """The jobs running now, by key (a copy)."""
+        return list(self._flights.items())
+
     async def run(self, key: K, job: Callable[[], Awaitable[V]]) -> V:
         """The result of the running job for `key`, or of a new `job()`."""
         return await asyncio.shield(self.join(key, job))

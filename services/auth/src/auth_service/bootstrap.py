@@ -4,21 +4,36 @@ Adapters that talk to the outside (the stores and the event publisher on Kafka,
 Salesforce over HTTP, the clock) are built here unless given: the unit tests pass
 in-memory fakes and get the same use cases, wired the same way, as production.
 Start order: the producer, the token store and the settings store read to their end,
-tokens re-sealed under the active key, then (only then) the token-request consumer, so no
-request is answered "not connected" by a replica still loading.
+then (only then) the token-request consumer, so no request is answered "not connected" by
+a replica still loading. The consumer's partitions decide which tenants this replica owns
+(refreshes, keep-alive); the others it asks over the same topic (`adapters.ownership`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from auth_service.adapters.events import KafkaEventPublisher
 from auth_service.adapters.kafka import KafkaWriter
-from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, SettingsStore, TokenStore
+from auth_service.adapters.ownership import (
+    KafkaTokenOwner,
+    OwnsEverything,
+    TenantOwnership,
+)
+from auth_service.adapters.ports import (
+    EventPublisher,
+    Ownership,
+    SalesforceOAuth,
+    SettingsStore,
+    TokenStore,
+)
 from auth_service.adapters.salesforce import HttpSalesforce
 from auth_service.adapters.token_store import KafkaTokenStore
 from auth_service.config import Settings
@@ -27,7 +42,7 @@ from auth_service.domain.tokens import CachePolicy
 from auth_service.entrypoints.token_requests import REQUEST_TYPE, token_request_handler
 from auth_service.handlers.connect import ConnectFlow
 from auth_service.handlers.demo import bootstrap_demo
-from auth_service.handlers.keys import reseal_records
+from auth_service.handlers.keepalive import KeepAlive
 from auth_service.handlers.permissions import PermissionChecks
 from auth_service.handlers.refresh import Refresher, RefreshPolicy
 from auth_service.handlers.settings import TenantSettingsEditor
@@ -37,7 +52,9 @@ from auth_service.metrics import AuthMetrics, build_auth_metrics
 from chat_runtime.app import Lifecycle
 from chat_runtime.clock import Clock
 from chat_runtime.metrics import new_registry
+from chat_runtime.request_reply import LazyRequestReplyClient, RequestReplyClient
 from chat_runtime.request_reply.consumer import RequestConsumer
+from chat_runtime.request_reply.ownership import KeyOwnership
 from chat_runtime.request_reply.responder import ResponderOptions
 from chat_runtime.tenant_settings import TenantSettingsTable
 
@@ -60,6 +77,8 @@ class AuthService(Lifecycle):
     connect: ConnectFlow
     status: StatusQuery
     settings_editor: TenantSettingsEditor
+    ownership: Ownership
+    keepalive: KeepAlive
     requests: RequestConsumer | None = None
 
 
@@ -101,6 +120,25 @@ def bootstrap(
             api_remaining=metrics.suite.salesforce_api_remaining,
             api_limit=metrics.suite.salesforce_api_limit,
         )
+    ownership: Ownership = OwnsEverything()
+    owner = None
+    if on_kafka is not None:
+        ownership = TenantOwnership(
+            KeyOwnership(
+                settings.token_requests_topic, release_timeout_s=settings.handoff_timeout_s
+            )
+        )
+        owner = KafkaTokenOwner(
+            LazyRequestReplyClient(
+                lambda: RequestReplyClient(
+                    kit,
+                    name=settings.service_name,
+                    metrics=metrics.suite.request_reply,
+                    topic_options=settings.reply_topic_options(),
+                )
+            ),
+            settings.token_requests_topic,
+        )
     refresher = Refresher(
         store=store,
         salesforce=salesforce,
@@ -125,6 +163,17 @@ def bootstrap(
             force_min_interval_s=settings.force_refresh_min_interval_s,
         ),
         clock=clock,
+        ownership=ownership,
+        owner=owner,
+        catch_up_timeout_s=settings.catch_up_timeout_s,
+    )
+    keepalive = KeepAlive(
+        store=store,
+        tokens=tokens,
+        ownership=ownership,
+        ring=ring,
+        clock=clock,
+        idle_after=timedelta(days=settings.keepalive_after_days),
     )
     permissions = PermissionChecks(tokens=tokens, salesforce=salesforce, store=store, events=events)
     connect = ConnectFlow(
@@ -156,9 +205,13 @@ def bootstrap(
         settings_editor=TenantSettingsEditor(
             store=settings_store, tokens=tokens, salesforce=salesforce
         ),
+        ownership=ownership,
+        keepalive=keepalive,
     )
     if on_kafka is not None:
-        _run_on_kafka(service, writer, *on_kafka)
+        assert isinstance(ownership, TenantOwnership)
+        assert owner is not None
+        _run_on_kafka(service, writer, *on_kafka, ownership.keys, owner.client)
     if own_sf is not None:
         service.after_shutdown.append(own_sf.aclose)
     return service
@@ -169,6 +222,8 @@ def _run_on_kafka(
     writer: KafkaWriter,
     store: KafkaTokenStore,
     settings_store: TenantSettingsTable,
+    ownership: KeyOwnership,
+    owner_client: LazyRequestReplyClient,
 ) -> None:
     settings = service.settings
     options = ResponderOptions(
@@ -183,6 +238,7 @@ def _run_on_kafka(
         REQUEST_TYPE,
         token_request_handler(service.tokens),
         service.metrics.suite.responder,
+        ownership=ownership,
         clock=service.clock,
     )
     service.requests = requests
@@ -190,23 +246,28 @@ def _run_on_kafka(
         "token_store": store.is_loaded,
         "settings_store": settings_store.is_loaded,
         "requests": requests.ready,
+        "owner_client": _started(owner_client),
     }
-    background: list[asyncio.Task[bool]] = []
+    background: list[asyncio.Task[Any]] = []
 
     async def start() -> None:
         await writer.start()
         await store.start(settings.store_load_timeout_s)
         await settings_store.start(settings.store_load_timeout_s)
-        await reseal_records(store, service.ring)
+        await owner_client.start()
         if settings.demo is not None:
             demo = bootstrap_demo(
                 settings.demo, store=store, salesforce=service.salesforce, connect=service.connect
             )
             background.append(asyncio.create_task(demo))
         await requests.start()
+        if settings.keepalive_after_days > 0:
+            sweeps = service.keepalive.run(settings.keepalive_interval_s)
+            background.append(asyncio.create_task(sweeps, name="keepalive"))
 
     async def finish_in_flight() -> None:
         await requests.stop(settings.shutdown_timeout_s)
+        await owner_client.stop()
 
     async def stop() -> None:
         for task in background:
@@ -220,3 +281,10 @@ def _run_on_kafka(
     service.on_startup.append(start)
     service.on_shutdown.append(finish_in_flight)
     service.after_shutdown.insert(0, stop)
+
+
+def _started(client: LazyRequestReplyClient) -> Callable[[], Awaitable[bool]]:
+    async def ready() -> bool:
+        return client.started
+
+    return ready

@@ -94,6 +94,19 @@ class Settings(ServiceSettings):
         256, ge=1, description="Token requests handled at once; beyond it, reading pauses."
     )
     store_load_timeout_s: float = Field(60.0, gt=0)
+    catch_up_timeout_s: float = Field(
+        10.0, gt=0, description="How long a refresh waits for the token topic's end."
+    )
+    handoff_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        lt=300,  # under the consumer's max_poll_interval_ms, the group's rebalance timeout
+        description="How long a replica giving tenants up finishes their refreshes.",
+    )
+    keepalive_after_days: float = Field(
+        25.0, ge=0, description="Refresh a tenant idle this long (0: never)."
+    )
+    keepalive_interval_s: float = Field(3600.0, gt=0, description="How often to look.")
 
     demo_seed: Path | None = None
 

@@ -14,11 +14,13 @@ import contextlib
 import functools
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 
 from chat_runtime.kafka import KafkaKit
 from chat_runtime.logging import get_logger
 from chat_runtime.request_reply.metrics import ResponderMetrics
+from chat_runtime.request_reply.ownership import KeyOwnership
 from chat_runtime.request_reply.replies import ReplyPublisher
 from chat_runtime.request_reply.responder import Handler, Responder, ResponderOptions
 from chat_runtime.request_reply.window import InFlightWindow
@@ -29,7 +31,9 @@ log = get_logger(__name__)
 class RequestConsumer:
     """One responder's whole answering side: `start()` connects the reply producer and
     joins the group; `stop()` stops reading, lets requests in flight finish (bounded),
-    commits them, leaves the group and closes the producer."""
+    commits them, leaves the group and closes the producer. Given `ownership`, it is told
+    which partitions this member holds, and hands them over (see `ownership`) before the
+    group may give them to another member: at a rebalance and when stopping."""
 
     def __init__(
         self,
@@ -38,9 +42,11 @@ class RequestConsumer:
         request_type: Any,
         handler: Handler[Any],
         metrics: ResponderMetrics,
+        ownership: KeyOwnership | None = None,
         **responder_options: Any,
     ) -> None:
         self._kit = kit
+        self.ownership = ownership
         self.options = options
         self.replies = ReplyPublisher(kit)
         self.responder: Responder[Any] = Responder(
@@ -72,7 +78,7 @@ class RequestConsumer:
             group_id=self.options.group_id,
             fetch_max_wait_ms=self.options.fetch_max_wait_ms,
         )
-        consumer.subscribe([self.options.topic], listener=self.window.listener())
+        consumer.subscribe([self.options.topic], listener=_Rebalance(self, consumer))
         await consumer.start()
         self._consumer = consumer
         self._reader = asyncio.create_task(self._read(consumer), name=f"rr:{self.options.topic}")
@@ -85,6 +91,8 @@ class RequestConsumer:
                 await self._reader
             self._reader = None
         await self.window.close(timeout_s)
+        if self.ownership is not None:
+            await self.ownership.revoked()  # leaving the group calls no listener
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
@@ -106,6 +114,28 @@ class RequestConsumer:
                     )
                     if not await window.submit(record, consumer, work):
                         responder.skip("closing")
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """The window's listener, with the ownership told first of a revocation (no new work
+    for those keys, the running work finished) and of an assignment."""
+
+    def __init__(self, requests: RequestConsumer, consumer: AIOKafkaConsumer) -> None:
+        self._requests = requests
+        self._consumer = consumer
+        self._window = requests.window.listener()
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if self._requests.ownership is not None:
+            await self._requests.ownership.revoked(revoked)
+        await self._window.on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        ownership = self._requests.ownership
+        if ownership is not None:
+            total = self._consumer.partitions_for_topic(ownership.topic) or set()
+            ownership.assigned(assigned, len(total))
+        await self._window.on_partitions_assigned(assigned)
 
 
 def _headers(record: ConsumerRecord[Any, Any]) -> dict[str, str]:

@@ -3,14 +3,14 @@ them, in-memory fakes in the unit tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from chat_contracts.auth import RefreshTokenRecord
+from chat_contracts.auth import RefreshTokenRecord, TokenReply, TokenRequest
 from chat_contracts.auth_events import ConnectionEvent
 from chat_contracts.settings import TenantSettings
 
@@ -78,6 +78,28 @@ class TokenStore(Protocol):
         """Call `listener(tenant, record or None)` whenever a tenant's record changes,
         whoever wrote it (this replica or another)."""
         ...
+
+    async def caught_up(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Return once every record the topic holds now is applied: a record another
+        replica stored before the call is then `get()`'s (TimeoutError after `timeout`)."""
+        ...
+
+
+class Ownership(Protocol):
+    """Which tenants this replica may refresh: exactly one replica owns each tenant."""
+
+    def owns(self, tenant_id: str) -> bool: ...
+
+    def on_release(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Await `hook()` when tenants stop being owned here, before another replica may
+        own them: it finishes the refreshes still running for them."""
+        ...
+
+
+class TokenOwner(Protocol):
+    """The replica that owns a tenant, asked for its token like any other caller."""
+
+    async def ask(self, request: TokenRequest, timeout: float) -> TokenReply: ...  # noqa: ASYNC109
 
 
 class SettingsStore(Protocol):

@@ -43,3 +43,8 @@ class TokenUnavailable(Exception):
 class ConnectionChanged(Exception):
     """A refresh failed with a token that is no longer the tenant's: the admin connected
     again (or disconnected) while it ran. The newer connection wins; nothing is written."""
+
+
+class NotOwned(Exception):
+    """This replica does not own the tenant (any more): only its owner may refresh it,
+    or two replicas could spend the same rotating refresh token."""

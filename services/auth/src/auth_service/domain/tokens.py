@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from pydantic import SecretStr
 
-from chat_contracts.auth import token_fingerprint
+from chat_contracts.auth import RefreshTokenRecord, token_fingerprint
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,17 @@ class Cooldown:
 
     def remaining(self, now: float) -> float:
         return max(0.0, self.until - now)
+
+
+def keepalive_due(
+    record: RefreshTokenRecord, *, now: datetime, idle_after: timedelta, key_current: bool
+) -> bool:
+    """Whether a tenant's refresh token must be used now: unused for `idle_after` (Salesforce
+    expires a refresh token left unused for 30 days), or still sealed with a key that is no
+    longer the active one (a refresh stores it re-sealed)."""
+    if record.revoked_at is not None:
+        return False
+    if not key_current:
+        return True
+    last_used = record.last_refreshed_at or record.connected_at
+    return now - last_used >= idle_after

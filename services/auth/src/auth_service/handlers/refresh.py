@@ -16,6 +16,7 @@ the record is held here (`current`) and written again in the background until it
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiokafka.errors import KafkaError
@@ -75,7 +76,7 @@ class Refresher:
         self._cooldowns: dict[str, Cooldown] = {}
         self._unsaved: dict[str, RefreshTokenRecord] = {}
         """Rotated records Kafka has not stored yet, by tenant."""
-        self._savers: set[asyncio.Task[None]] = set()
+        self._savers: dict[str, asyncio.Task[None]] = {}
 
     def current(self, stored: RefreshTokenRecord) -> RefreshTokenRecord:
         """The record a refresh must use: a rotated one not stored yet, for the same
@@ -211,12 +212,23 @@ class Refresher:
                 error=type(exc).__name__,
             )
             self._unsaved[record.tenant_id] = updated
+            tenant = record.tenant_id
             task = asyncio.create_task(self._keep_saving(updated))
-            self._savers.add(task)
-            task.add_done_callback(self._savers.discard)
+            self._savers[tenant] = task
+            task.add_done_callback(lambda t: self._saved(tenant, t))
             return
         if self._unsaved.get(record.tenant_id) is record:
             del self._unsaved[record.tenant_id]
+
+    def _saved(self, tenant_id: str, task: asyncio.Task[None]) -> None:
+        if self._savers.get(tenant_id) is task:
+            del self._savers[tenant_id]
+
+    async def settle(self, tenants: Callable[[str], bool]) -> None:
+        """Wait until the rotated records of `tenants` that Kafka refused are stored."""
+        saving = [task for tenant, task in self._savers.items() if tenants(tenant)]
+        if saving:
+            await asyncio.wait(saving)
 
     async def _keep_saving(self, record: RefreshTokenRecord) -> None:
         delay = self._policy.backoff_s

@@ -4,14 +4,22 @@
 permission check use. However many callers of a tenant wait, one refresh runs (single
 flight); a waiter whose deadline passes gives up without cancelling it. What a refresh's
 outcome does to the connection is `handlers.refresh`.
+
+Only the replica that owns a tenant refreshes it (`adapters.ownership`), and only once
+its copy of the refresh-token topic has caught up with the topic's end: a token another
+replica rotated is then the one used. Any other replica serves a fresh cached token or
+asks the owner, like any caller. When tenants stop being owned here, their refreshes
+still running (and rotated tokens not stored yet) are finished before they are handed
+over.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
-from auth_service.adapters.ports import TokenResponse, TokenStore
-from auth_service.domain.errors import ConnectionChanged, TokenUnavailable
+from auth_service.adapters.ports import Ownership, TokenOwner, TokenResponse, TokenStore
+from auth_service.domain.errors import ConnectionChanged, NotOwned, TokenUnavailable
 from auth_service.domain.tokens import AccessGrant, CachePolicy, Decision
 from auth_service.handlers.refresh import Refresher
 from auth_service.metrics import AuthMetrics
@@ -23,7 +31,10 @@ from chat_contracts.auth import (
     TokenRequest,
 )
 from chat_runtime.clock import Clock
+from chat_runtime.logging import get_logger
 from chat_runtime.single_flight import SingleFlight
+
+log = get_logger(__name__)
 
 # How many connection changes one refresh follows before it gives up.
 _CONNECTION_CHANGES = 3
@@ -38,8 +49,14 @@ class TokenService:
         metrics: AuthMetrics,
         cache_policy: CachePolicy,
         clock: Clock,
+        ownership: Ownership,
+        owner: TokenOwner | None = None,
+        catch_up_timeout_s: float = 10.0,
     ) -> None:
         self._store = store
+        self._ownership = ownership
+        self._owner = owner
+        self._catch_up_timeout_s = catch_up_timeout_s
         self._refresher = refresher
         self._metrics = metrics
         self._policy = cache_policy
@@ -47,6 +64,7 @@ class TokenService:
         self._cache: dict[str, tuple[AccessGrant, datetime]] = {}  # grant, its connection
         self.flights: SingleFlight[str, AccessGrant] = SingleFlight()
         store.listen(self._on_record)
+        ownership.on_release(self._hand_over)
 
     async def issue(
         self, request: TokenRequest, *, deadline: float
@@ -90,14 +108,32 @@ class TokenService:
         )
         if decision is Decision.SERVE and cached is not None:
             return cached
+        if not self._ownership.owns(tenant_id):
+            return await self._from_owner(tenant_id, force, rejected_fingerprint, timeout)
         cooldown = self._refresher.cooldown(tenant_id)
         if cooldown is not None and cooldown.blocks(now) and not self.flights.running(tenant_id):
             raise TokenUnavailable(
                 TokenErrorCode.REFRESH_FAILED,
                 f"Salesforce refresh failing; next attempt in {cooldown.remaining(now):.1f}s",
             )
+        started = self._clock.monotonic()
         try:
             return await self.flights.wait(tenant_id, lambda: self._refresh(tenant_id), timeout)
+        except TimeoutError:
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED, "token refresh still running at the deadline"
+            ) from None
+        except NotOwned:  # handed over meanwhile: the new owner answers
+            left = timeout - (self._clock.monotonic() - started)
+            return await self._from_owner(tenant_id, force, rejected_fingerprint, left)
+
+    async def keep_alive(self, tenant_id: str, timeout: float) -> None:  # noqa: ASYNC109
+        """Refresh an owned tenant now, whatever its cache holds (so its refresh token is
+        used before Salesforce expires it idle); NotOwned, TokenUnavailable."""
+        if not self._ownership.owns(tenant_id):
+            raise NotOwned(tenant_id)
+        try:
+            await self.flights.wait(tenant_id, lambda: self._refresh(tenant_id), timeout)
         except TimeoutError:
             raise TokenUnavailable(
                 TokenErrorCode.REFRESH_FAILED, "token refresh still running at the deadline"
@@ -111,7 +147,18 @@ class TokenService:
         return grant
 
     async def _refresh(self, tenant_id: str) -> AccessGrant:
+        try:
+            # Read-your-writes: a token another replica rotated (and stored) before now is
+            # the one this refresh uses, never the one it spent.
+            await self._store.caught_up(self._catch_up_timeout_s)
+        except TimeoutError:
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED,
+                "the refresh-token topic is not read up to its end yet; try again",
+            ) from None
         for _ in range(_CONNECTION_CHANGES):
+            if not self._ownership.owns(tenant_id):
+                raise NotOwned(tenant_id)
             record = self._connected(tenant_id)
             try:
                 response = await self._refresher.refresh(record)
@@ -123,6 +170,48 @@ class TokenService:
         raise TokenUnavailable(
             TokenErrorCode.REFRESH_FAILED, "the connection kept changing during the refresh"
         )
+
+    async def _from_owner(
+        self,
+        tenant_id: str,
+        force: bool,
+        rejected_fingerprint: str | None,
+        timeout: float,  # noqa: ASYNC109
+    ) -> AccessGrant:
+        if self._owner is None:
+            raise TokenUnavailable(
+                TokenErrorCode.REFRESH_FAILED, "the tenant is owned by another replica"
+            )
+        request = TokenRequest(
+            tenant_id=tenant_id,
+            force_refresh=force,
+            rejected_token_fingerprint=rejected_fingerprint,
+        )
+        reply = await self._owner.ask(request, max(0.0, timeout))
+        if isinstance(reply, TokenErrorReply):
+            raise TokenUnavailable(reply.code, reply.message)
+        grant = AccessGrant(
+            access_token=reply.access_token,
+            instance_url=reply.instance_url,
+            org_id=reply.org_id,
+            user_id=reply.user_id,
+            issued_at=reply.issued_at,
+            obtained_at=self._clock.monotonic(),
+        )
+        record = self._store.get(tenant_id)
+        if record is not None:
+            self._cache[tenant_id] = (grant, record.connected_at)
+        return grant
+
+    async def _hand_over(self) -> None:
+        """Tenants stopped being owned here: finish their refreshes still running, and
+        store the rotated tokens Kafka refused so far, before another replica owns them."""
+        gone = [t for t, task in self.flights.tasks() if not self._ownership.owns(t)]
+        running = [task for t, task in self.flights.tasks() if t in gone]
+        if running:
+            log.info("finishing refreshes of tenants handed over", tenants=len(running))
+            await asyncio.wait(running)
+        await self._refresher.settle(lambda tenant: not self._ownership.owns(tenant))
 
     def _connected(self, tenant_id: str) -> RefreshTokenRecord:
         record = self._store.get(tenant_id)
