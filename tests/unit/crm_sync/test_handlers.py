@@ -113,17 +113,12 @@ async def test_a_forwarded_chat_is_written_with_its_attempt(harness: Harness) ->
     assert len(org.all("Task")) == 1
 
 
-def test_a_poll_lingers_until_the_earliest_tenant_linger(harness: Harness) -> None:
-    harness.settings("t1", batch_linger_ms=200)
-    harness.settings("t2", batch_linger_ms=1000)
-    records = [
-        InRecord("conversations", 0, 0, b"t2|email:a@b.c", b"{}", (), 10_000),
-        InRecord("conversations", 0, 1, b"t1|email:a@b.c", b"{}", (), 10_500),
-        InRecord("conversations", 0, 2, b"t9|email:a@b.c", b"{}", (), 10_900),
-    ]
-    assert harness.sync.linger_until(records) == 10.7
-    assert harness.sync.linger_until(records[2:]) == 10.95  # no settings: the default 50 ms
-    assert harness.sync.linger_until([]) == 0.0
+def test_a_lane_lingers_and_batches_as_its_tenant_says(harness: Harness) -> None:
+    harness.settings("t1", batch_linger_ms=200, batch_max_size=20)
+    harness.settings("t2", batch_linger_ms=5000)
+    assert (harness.sync.linger_s("t1"), harness.sync.batch_limit("t1")) == (0.2, 20)
+    assert harness.sync.linger_s("t2") == 5.0
+    assert (harness.sync.linger_s("t9"), harness.sync.batch_limit("t9")) == (0.05, 200)
 
 
 def test_attachment_urls_are_fetched_only_where_allowed() -> None:

@@ -16,7 +16,6 @@ from chat_runtime.logging import configure_logging
 from chat_runtime.settings import load_settings_or_exit
 from crm_sync.bootstrap import bootstrap
 from crm_sync.config import Settings
-from crm_sync.entrypoints.subscribers import register
 
 __all__ = ["create_app", "main"]
 
@@ -27,17 +26,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     log = configure_logging(settings.service_name, settings.log_level, settings.log_json)
     service = bootstrap(settings)
     broker = make_broker(settings, registry=service.registry)
-    register(
-        broker,
-        settings,
-        sync=service.sync,
-        linger=service.sync.linger_until,
-    )
     log.info("crm-sync configured", conversations=settings.conversations_topic)
     app = make_service_app(broker, settings, service)
     options = service.commands.options
     declare_consumer(app, [options.topic], options.group_id)
     declare_consumer(app, [service.parked.topic], service.parked.group_id)
+    declare_consumer(app, [service.conversations.topic], service.conversations.group_id)
     return app
 
 

@@ -1,10 +1,11 @@
 """`bootstrap()`: builds crm-sync's object graph from its settings; `app.py` serves it.
 
 Start order: the producer, the settings table read to its end, the token client (its
-reply topic), then the manual-create responder; the broker's batch subscribers start after
-these hooks. Stop order: the responder finishes its requests in flight, then (after the
-broker, so the last batch's results are published first) the token client, the settings
-table, the producer and the HTTP clients close.
+reply topic), the manual-create responder, the retry topic's consumer, then the
+conversations' (its lanes). Stop order: the conversations' consumer finishes the batches
+its lanes are writing and commits, the responder finishes its requests in flight, the retry
+consumer commits; then the token client, the settings table, the producer and the HTTP
+clients close.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from crm_sync.config import Settings
 from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.tenant_state import TenantCaches
 from crm_sync.entrypoints.commands import REQUEST_TYPE, command_options
+from crm_sync.entrypoints.conversations import ConversationConsumer
 from crm_sync.entrypoints.parked import ParkedConsumer
 from crm_sync.handlers.create_record import CreateRecord
 from crm_sync.handlers.engine import EngineOptions, SyncEngine
@@ -43,6 +45,7 @@ class CrmSyncService(Lifecycle):
     sync: SyncConversations
     forward: ForwardDueRetries
     parked: ParkedConsumer
+    conversations: ConversationConsumer
     commands: RequestConsumer
 
 
@@ -131,6 +134,17 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         max_wait_s=settings.retry_hold_max_wait_s,
     )
     parked = ParkedConsumer(kit, settings.retry_topic, f"{settings.group_id}.retry", forward)
+    conversations = ConversationConsumer(
+        kit,
+        settings.conversations_topic,
+        settings.group_id,
+        sync,
+        poll_max_records=settings.poll_max_records,
+        poll_timeout_ms=settings.poll_timeout_ms,
+        max_in_flight_records=settings.max_in_flight_records,
+        max_in_flight_bytes=settings.max_in_flight_bytes,
+        stop_timeout_s=settings.shutdown_timeout_s,
+    )
     create = CreateRecord(
         port,
         store,
@@ -153,13 +167,22 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         sync=sync,
         forward=forward,
         parked=parked,
+        conversations=conversations,
         commands=commands,
         readiness={
             "tenant_settings": store.is_loaded,
             "commands": commands.ready,
             "parked": parked.ready,
+            "conversations": conversations.ready,
         },
-        on_startup=[publisher.start, store.start, requests.start, commands.start, parked.start],
-        on_shutdown=[finish_commands, parked.stop],
+        on_startup=[
+            publisher.start,
+            store.start,
+            requests.start,
+            commands.start,
+            parked.start,
+            conversations.start,
+        ],
+        on_shutdown=[conversations.stop, finish_commands, parked.stop],
         after_shutdown=[requests.stop, store.stop, publisher.stop, close_http],
     )

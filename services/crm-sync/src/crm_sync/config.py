@@ -40,6 +40,12 @@ class Settings(ServiceSettings):
 
     poll_max_records: int = Field(2000, gt=0, description="Records taken per consumer poll.")
     poll_timeout_ms: int = Field(100, gt=0, description="Longest wait of an empty poll.")
+    max_in_flight_records: int = Field(
+        4000, gt=0, description="Chats read and not yet written; past it, reading pauses."
+    )
+    max_in_flight_bytes: int = Field(
+        32 * 1024 * 1024, gt=0, description="Their bytes as read; past it, reading pauses."
+    )
     command_deadline_s: float = Field(
         30.0, gt=0, description="Deadline of a manual create that carries no `deadline` header."
     )
@@ -47,7 +53,7 @@ class Settings(ServiceSettings):
         64, gt=0, description="Manual creates handled at once (one at a time per tenant)."
     )
     tenant_deadline_s: float = Field(
-        60.0, gt=0, description="A tenant's share of a poll taking longer is parked."
+        60.0, gt=0, description="A tenant's batch taking longer is parked."
     )
 
     sf_api_version: str = "59.0"

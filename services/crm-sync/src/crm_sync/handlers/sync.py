@@ -11,8 +11,10 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Final
 
-from chat_contracts.keys import key_for_conversation, tenant_of_key
+from chat_contracts.dlq import DeadLetter
+from chat_contracts.keys import key_for_conversation
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason, SyncError, SyncRetry
 from chat_runtime.logging import get_logger
@@ -33,6 +35,9 @@ from crm_sync.metrics import SyncMetrics
 
 log = get_logger(__name__)
 DEFAULT_LINGER_MS = int(TenantSettings.model_fields["batch_linger_ms"].default)
+DEFAULT_BATCH_SIZE = int(TenantSettings.model_fields["batch_max_size"].default)
+MAX_LINGER_S: Final = 5.0
+"""A lane waits for more chats at most this long, whatever a tenant's settings say."""
 
 
 class SyncConversations:
@@ -61,16 +66,27 @@ class SyncConversations:
             for tenant_id, chats in by_tenant.items():
                 group.create_task(self.tenant(tenant_id, chats))
 
-    def linger_until(self, records: Sequence[InRecord]) -> float:
-        """Until when (epoch seconds) the poll may wait for more chats: the earliest of each
-        record's produce time plus its tenant's `batch_linger_ms`. A lone chat is then written
-        promptly, while chats arriving close together share a batch (and its API calls)."""
-        deadline = float("inf")
-        for record in records:
-            settings = self.store.get(tenant_of_key(record.key)) if record.key else None
-            linger_ms = settings.batch_linger_ms if settings is not None else DEFAULT_LINGER_MS
-            deadline = min(deadline, (record.timestamp_ms + linger_ms) / 1000)
-        return deadline if records else 0.0
+    async def lane(
+        self, tenant_id: str, works: list[ChatWork], letters: Sequence[DeadLetter] = ()
+    ) -> None:
+        """One batch of a tenant's lane (`entrypoints.conversations`): its chats written,
+        and the dead letters of records that were not conversations published."""
+        if letters:
+            await self.publisher.publish_many(self.outputs.dead_letters(list(letters)))
+        if works:
+            await self.tenant(tenant_id, works)
+
+    def batch_limit(self, tenant_id: str) -> int:
+        """Chats a tenant's lane takes at a time (its `batch_max_size`)."""
+        settings = self.store.get(tenant_id)
+        return settings.batch_max_size if settings is not None else DEFAULT_BATCH_SIZE
+
+    def linger_s(self, tenant_id: str) -> float:
+        """How long a tenant's lane waits for more chats after the oldest was produced (its
+        `batch_linger_ms`, at most `MAX_LINGER_S`)."""
+        settings = self.store.get(tenant_id)
+        linger_ms = settings.batch_linger_ms if settings is not None else DEFAULT_LINGER_MS
+        return min(linger_ms / 1000, MAX_LINGER_S)
 
     async def tenant(self, tenant_id: str, works: list[ChatWork]) -> None:
         """Write one tenant's chats of the poll and publish what became of each."""

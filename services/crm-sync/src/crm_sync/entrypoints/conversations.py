@@ -1,0 +1,282 @@
+"""The conversations topic's consumer: reads chats and hands each tenant's to its lane.
+
+A plain aiokafka consumer rather than a FastStream batch subscriber: a batch subscriber
+finishes a poll before it reads the next, so every tenant waited for the slowest tenant of
+the poll (an org answering slowly, a tenant sending costly chats). Here each tenant has a
+lane (`domain.lanes`): one task that writes the tenant's chats in the order they were read,
+a batch at a time, lingering up to the tenant's `batch_linger_ms` (from the oldest chat's
+produce time) so that chats arriving close together share a batch and its API calls. The
+reader keeps reading meanwhile. What is read and not written is bounded
+(`CRM_SYNC_MAX_IN_FLIGHT_RECORDS` / `_BYTES`): past it the partitions are paused (the
+consumer keeps polling, so it stays in the group).
+
+Commits go per partition up to the oldest record not finished. A lane whose batch fails
+(Kafka refused its results) puts the batch back and tries again after a pause. When
+partitions are taken away, what their lanes have not started is dropped (the next owner
+reads it from the committed offset), what they are writing is finished and committed
+before the partitions are handed over, so two members never write one visitor at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Final
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from chat_contracts.dlq import DeadLetter
+from chat_runtime.kafka import KafkaKit
+from chat_runtime.logging import get_logger
+from crm_sync.adapters.consumer import in_records
+from crm_sync.domain.inbound import InRecord, decode_chats
+from crm_sync.domain.lanes import OffsetTracker, Partition
+from crm_sync.domain.work import ChatWork
+from crm_sync.handlers.sync import SyncConversations
+
+log = get_logger(__name__)
+RETRY_PAUSE_S: Final = 1.0
+"""After Kafka refused a batch's output, wait before the batch is tried again."""
+REVOKE_WAIT_S: Final = 240.0
+"""A rebalance waits at most this long for the batches being written (below
+max.poll.interval.ms)."""
+LANE_IDLE_S: Final = 30.0
+"""A lane with nothing to do this long ends (a new one starts with its tenant's next chat)."""
+DEAD_LETTERS: Final = ""
+"""The lane of records that are not conversations."""
+
+
+@dataclass(slots=True)
+class _Item:
+    partition: Partition
+    offset: int
+    timestamp_ms: int
+    work: ChatWork | None = None
+    letter: DeadLetter | None = None
+
+
+@dataclass
+class _Lane:
+    queue: deque[_Item] = field(default_factory=deque)
+    running: list[_Item] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class ConversationConsumer:
+    """`start()` joins the conversations group and reads; `stop()` finishes what the lanes
+    are writing (bounded), commits and leaves."""
+
+    def __init__(
+        self,
+        kit: KafkaKit,
+        topic: str,
+        group_id: str,
+        sync: SyncConversations,
+        *,
+        poll_max_records: int,
+        poll_timeout_ms: int,
+        max_in_flight_records: int,
+        max_in_flight_bytes: int,
+        stop_timeout_s: float = 30.0,
+    ) -> None:
+        self.kit, self.topic, self.group_id, self.sync = kit, topic, group_id, sync
+        self.poll_max_records, self.poll_timeout_ms = poll_max_records, poll_timeout_ms
+        self.max_records, self.max_bytes = max_in_flight_records, max_in_flight_bytes
+        self.stop_timeout_s = stop_timeout_s
+        self.tracker = OffsetTracker()
+        self.lanes: dict[str, _Lane] = {}
+        self._settled = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._committed: dict[Partition, int] = {}
+
+    async def ready(self) -> bool:
+        """The read loop is alive (readiness)."""
+        return self._reader is not None and not self._reader.done()
+
+    async def start(self) -> None:
+        consumer = self.kit.consumer("conversations", group_id=self.group_id)
+        consumer.subscribe([self.topic], listener=_Listener(self))
+        await consumer.start()
+        self._consumer = consumer
+        self._reader = asyncio.create_task(self._read(consumer), name=f"lanes:{self.topic}")
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        for lane in self.lanes.values():
+            lane.queue.clear()  # not started: read again by whoever reads next
+        with contextlib.suppress(TimeoutError):
+            await self._until(
+                lambda: not any(lane.running for lane in self.lanes.values()), self.stop_timeout_s
+            )
+        for lane in list(self.lanes.values()):
+            if lane.task is not None:
+                lane.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane.task
+        self.lanes.clear()
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self.commit(self._consumer)
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            try:
+                await self._step(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("conversations consumer step failed")
+                await asyncio.sleep(RETRY_PAUSE_S)
+
+    async def _step(self, consumer: AIOKafkaConsumer) -> None:
+        full = (
+            self.tracker.in_flight >= self.max_records
+            or self.tracker.in_flight_bytes >= self.max_bytes
+        )
+        if full:
+            consumer.pause(*consumer.assignment())
+        elif consumer.paused():
+            consumer.resume(*consumer.paused())
+        batches = await consumer.getmany(
+            timeout_ms=self.poll_timeout_ms, max_records=self.poll_max_records
+        )
+        records = in_records(list(chain.from_iterable(batches.values())))
+        if records:
+            self.dispatch(records)
+        await self.commit(consumer)
+
+    def dispatch(self, records: Sequence[InRecord]) -> None:
+        """Hand each record to its tenant's lane (what is not a conversation to the dead
+        letters' lane)."""
+        for record in records:
+            partition = (record.topic, record.partition)
+            size = len(record.value or b"") + len(record.key or b"")
+            self.tracker.read(partition, record.offset, size)
+            works, dead = decode_chats([record])
+            item = _Item(partition, record.offset, record.timestamp_ms)
+            if works:
+                item.work = works[0]
+                self._queue(works[0].conversation.tenant_id, item)
+            else:
+                item.letter = dead[0]
+                self._queue(DEAD_LETTERS, item)
+
+    def _queue(self, tenant_id: str, item: _Item) -> None:
+        lane = self.lanes.get(tenant_id)
+        if lane is None:
+            lane = self.lanes[tenant_id] = _Lane()
+            lane.task = asyncio.create_task(self._run(tenant_id, lane), name=f"lane:{tenant_id}")
+        lane.queue.append(item)
+        lane.wake.set()
+
+    async def _run(self, tenant_id: str, lane: _Lane) -> None:
+        while True:
+            if not lane.queue:
+                lane.wake.clear()
+                try:
+                    await asyncio.wait_for(lane.wake.wait(), LANE_IDLE_S)
+                except TimeoutError:
+                    if not lane.queue and self.lanes.get(tenant_id) is lane:
+                        del self.lanes[tenant_id]
+                        return
+                continue
+            limit = self.sync.batch_limit(tenant_id)
+            linger_s = self.sync.linger_s(tenant_id)
+            until = lane.queue[0].timestamp_ms / 1000 + linger_s
+            while lane.queue and len(lane.queue) < limit and (wait := until - time.time()) > 0:
+                lane.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lane.wake.wait(), wait)
+            if not lane.queue:  # dropped by a rebalance meanwhile
+                continue
+            batch = [lane.queue.popleft() for _ in range(min(limit, len(lane.queue)))]
+            lane.running = batch
+            try:
+                await self.sync.lane(
+                    tenant_id,
+                    [i.work for i in batch if i.work is not None],
+                    [i.letter for i in batch if i.letter is not None],
+                )
+            except Exception:
+                log.exception("a lane's batch failed; it is tried again", tenant_id=tenant_id)
+                lane.queue.extendleft(reversed(batch))
+                lane.running = []
+                self._settled.set()
+                await asyncio.sleep(RETRY_PAUSE_S)
+                continue
+            lane.running = []
+            for item in batch:
+                self.tracker.finished(item.partition, item.offset)
+            self._settled.set()
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until `done()` holds, checked whenever a lane's batch ends."""
+        async with asyncio.timeout(timeout):
+            while not done():
+                self._settled.clear()
+                await self._settled.wait()
+
+    async def commit(self, consumer: AIOKafkaConsumer, only: set[Partition] | None = None) -> None:
+        """Commit, per assigned partition, up to the oldest record not finished."""
+        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+        offsets = {
+            TopicPartition(*partition): OffsetAndMetadata(offset, "")
+            for partition, offset in self.tracker.commit_offsets().items()
+            if partition in assigned
+            and (only is None or partition in only)
+            and self._committed.get(partition) != offset
+        }
+        if offsets:
+            await consumer.commit(offsets)
+            self._committed.update(
+                {(tp.topic, tp.partition): o.offset for tp, o in offsets.items()}
+            )
+
+    async def revoked(self, partitions: set[Partition]) -> None:
+        """Partitions taken away: drop what their lanes have not started, finish what they
+        are writing (bounded), commit, forget them."""
+        for lane in self.lanes.values():
+            lane.queue = deque(i for i in lane.queue if i.partition not in partitions)
+
+        def idle() -> bool:
+            return not any(
+                i.partition in partitions for lane in self.lanes.values() for i in lane.running
+            )
+
+        try:
+            await self._until(idle, REVOKE_WAIT_S)
+        except TimeoutError:
+            log.error("rebalance went ahead while a batch was still being written")
+        if self._consumer is not None:
+            try:
+                await self.commit(self._consumer, partitions)
+            except Exception:
+                log.warning("could not commit before a rebalance", exc_info=True)
+        self.tracker.release(partitions)
+        for partition in partitions:
+            self._committed.pop(partition, None)
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: ConversationConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.owner.revoked({(tp.topic, tp.partition) for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        return None

@@ -1,0 +1,169 @@
+"""Tenant lanes: a slow tenant holds back only its own chats; commits stop at the oldest
+chat not written; a failed batch is tried again; a rebalance finishes what is running."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from chat_contracts.keys import key_for_conversation
+from crm_sync.domain.inbound import InRecord
+from crm_sync.domain.lanes import OffsetTracker
+from crm_sync.domain.work import ChatWork
+from crm_sync.entrypoints import conversations as lanes_module
+from crm_sync.entrypoints.conversations import ConversationConsumer
+from tests.unit.crm_sync.conftest import conversation
+
+
+class FakeSync:
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, list[str]]] = []
+        self.gates: dict[str, asyncio.Event] = {}
+        self.fail: dict[str, int] = {}
+        self.letters: list[Any] = []
+        self.ended = asyncio.Event()
+
+    async def lane(self, tenant_id: str, works: list[ChatWork], letters: Any = ()) -> None:
+        if self.fail.get(tenant_id):
+            self.fail[tenant_id] -= 1
+            raise RuntimeError("Kafka refused the results")
+        gate = self.gates.get(tenant_id)
+        if gate is not None:
+            await gate.wait()
+        self.letters += list(letters)
+        self.batches.append((tenant_id, [w.conversation.chat_id for w in works]))
+        self.ended.set()
+
+    def batch_limit(self, tenant_id: str) -> int:
+        return 2
+
+    def linger_s(self, tenant_id: str) -> float:
+        return 0.0
+
+
+def consumer(sync: FakeSync) -> ConversationConsumer:
+    return ConversationConsumer(
+        None,  # type: ignore[arg-type]  # no Kafka: records are dispatched by hand
+        "conversations",
+        "g",
+        sync,  # type: ignore[arg-type]
+        poll_max_records=100,
+        poll_timeout_ms=10,
+        max_in_flight_records=100,
+        max_in_flight_bytes=1 << 20,
+    )
+
+
+def records(*tenants: str, partition: int = 0, start: int = 0) -> list[InRecord]:
+    out = []
+    for n, tenant in enumerate(tenants):
+        conv = conversation(tenant)
+        out.append(
+            InRecord(
+                "conversations",
+                partition,
+                start + n,
+                key_for_conversation(conv),
+                conv.model_dump_json().encode(),
+                (),
+                int(time.time() * 1000),
+            )
+        )
+    return out
+
+
+async def settle(sync: FakeSync, count: int) -> None:
+    async with asyncio.timeout(5):
+        while len(sync.batches) < count:
+            sync.ended.clear()
+            await sync.ended.wait()
+    await asyncio.sleep(0)  # the lane marks the batch finished after it returns
+
+
+async def test_a_slow_tenant_holds_back_only_its_own_chats() -> None:
+    sync = FakeSync()
+    sync.gates["slow"] = asyncio.Event()
+    lanes = consumer(sync)
+    lanes.dispatch(records("slow", "fast", "fast", "slow", "fast"))
+    await settle(sync, 2)  # fast's two batches (two chats each at most), slow still writing
+    assert [t for t, _ in sync.batches] == ["fast", "fast"]
+    assert lanes.tracker.commit_offsets() == {("conversations", 0): 0}  # slow's first chat
+    sync.gates["slow"].set()
+    await settle(sync, 3)
+    assert sync.batches[2][0] == "slow"
+    assert len(sync.batches[2][1]) == 2  # both of slow's chats, in read order
+    assert lanes.tracker.commit_offsets() == {("conversations", 0): 5}
+    await lanes.stop()
+
+
+async def test_a_failed_batch_is_tried_again_and_commits_wait_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lanes_module, "RETRY_PAUSE_S", 0.01)
+    sync = FakeSync()
+    sync.fail["t1"] = 2
+    lanes = consumer(sync)
+    batch = records("t1", "t1")
+    lanes.dispatch(batch)
+    await settle(sync, 1)
+    assert sync.batches == [("t1", [b for b in _chat_ids(batch)])]
+    assert lanes.tracker.commit_offsets() == {("conversations", 0): 2}
+    await lanes.stop()
+
+
+async def test_records_that_are_not_conversations_are_dead_lettered_in_their_own_lane() -> None:
+    sync = FakeSync()
+    sync.gates["t1"] = asyncio.Event()
+    lanes = consumer(sync)
+    bad = InRecord("conversations", 0, 1, b"t1|x", b"{not json", (), int(time.time() * 1000))
+    lanes.dispatch([*records("t1"), bad])
+    await settle(sync, 1)  # the dead letter does not wait for t1's chat
+    assert len(sync.letters) == 1
+    assert lanes.tracker.commit_offsets() == {("conversations", 0): 0}
+    sync.gates["t1"].set()
+    await settle(sync, 2)
+    assert lanes.tracker.commit_offsets() == {("conversations", 0): 2}
+    await lanes.stop()
+
+
+async def test_a_rebalance_drops_what_is_queued_and_finishes_what_is_running() -> None:
+    sync = FakeSync()
+    sync.gates["t1"] = asyncio.Event()
+    lanes = consumer(sync)
+    lanes.dispatch(records("t1", "t1", "t1", partition=3))  # limit 2: one chat stays queued
+    await asyncio.sleep(0.05)
+    revoke = asyncio.create_task(lanes.revoked({("conversations", 3)}))
+    await asyncio.sleep(0.05)
+    assert not revoke.done()  # waits for the batch being written
+    sync.gates["t1"].set()
+    await asyncio.wait_for(revoke, 5)
+    await asyncio.sleep(0.05)
+    assert [len(ids) for _, ids in sync.batches] == [2]  # the queued one was dropped
+    assert lanes.tracker.commit_offsets() == {}
+    assert lanes.tracker.in_flight == 0
+    await lanes.stop()
+
+
+def test_commits_stop_at_the_oldest_record_not_finished() -> None:
+    tracker = OffsetTracker()
+    p = ("t", 0)
+    for offset in (10, 11, 12):
+        tracker.read(p, offset, 100)
+    tracker.finished(p, 11)
+    assert tracker.commit_offsets() == {p: 10}
+    tracker.finished(p, 10)
+    assert tracker.commit_offsets() == {p: 12}
+    tracker.finished(p, 12)
+    assert tracker.commit_offsets() == {p: 13}
+    assert (tracker.in_flight, tracker.in_flight_bytes) == (0, 0)
+    tracker.finished(p, 12)  # twice: no effect
+    assert tracker.in_flight == 0
+
+
+def _chat_ids(batch: list[InRecord]) -> list[str]:
+    from chat_contracts.chat import Conversation
+
+    return [Conversation.model_validate_json(r.value or b"").chat_id for r in batch]
