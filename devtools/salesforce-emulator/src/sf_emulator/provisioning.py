@@ -56,6 +56,10 @@ def settings_from(
         refresh_token_idle_days=int(spec.get("refresh_token_idle_days", s.refresh_token_idle_days)),
         require_pkce=bool(spec.get("require_pkce", s.require_pkce)),
         require_client_secret=bool(spec.get("require_client_secret", s.require_client_secret)),
+        api_limit_blocks=bool(spec.get("api_limit_blocks", s.api_limit_blocks)),
+        api_burst_entitlement=int(spec.get("api_burst_entitlement", s.api_burst_entitlement)),
+        soql_desc_nulls_first=bool(spec.get("soql_desc_nulls_first", s.soql_desc_nulls_first)),
+        soql_strict_datetimes=bool(spec.get("soql_strict_datetimes", s.soql_strict_datetimes)),
     )
 
 
