@@ -182,7 +182,9 @@ async def test_request_limit_is_a_salesforce_error(
 ) -> None:
     org_id = auth.orgs[tenant].org_id
     await bot.find_record(tenant, "Lead", "Email", "jo@example.com")  # describe cached
-    sf_emulator.call("PATCH", f"/__admin/orgs/{org_id}", json={"api_limit": 1}).raise_for_status()
+    sf_emulator.call(
+        "PATCH", f"/__admin/orgs/{org_id}", json={"api_limit": 1, "api_limit_blocks": True}
+    ).raise_for_status()
     reply = await bot.send(
         FindRecordRequest(tenant_id=tenant, object="Lead", field="Email", value="x")
     )

@@ -161,16 +161,17 @@ async def test_mapping_attachments_and_a_long_transcript(crm: Crm) -> None:
     await crm.producer.conversations(crm.topics.conversations, [conv])
     [result] = await crm.results.wait(tenant, [conv.chat_id])
     [lead] = query(crm, tenant, "SELECT Id, Order_Number__c FROM Lead")
-    [task] = query(crm, tenant, "SELECT Description FROM Task")
+    [task] = query(crm, tenant, "SELECT Id, Description FROM Task")
     assert lead["Order_Number__c"] == "A-42"
     assert len(task["Description"]) <= 32_000
     assert result.truncated_fields == ("Task.Description",)
     assert result.attachments_uploaded == 2
+    # Salesforce takes files on activities [S13], so they go on the chat's Task.
     files = query(
         crm,
         tenant,
         "SELECT Id, PathOnClient FROM ContentVersion WHERE FirstPublishLocationId = {}",
-        lead["Id"],
+        task["Id"],
     )
     by_name = {f["PathOnClient"]: f["Id"] for f in files}
     assert set(by_name) == {"invoice.pdf", f"transcript-{conv.chat_id}.txt"}

@@ -33,7 +33,7 @@ def test_every_call_is_counted_and_reported(sf_emulator: SalesforceEmulator) -> 
 
 
 def test_request_limit_exceeded_is_403(sf_emulator: SalesforceEmulator) -> None:
-    org = sf_emulator.create_org(api_limit=3)
+    org = sf_emulator.create_org(api_limit=3, api_limit_blocks=True)
     leads = sobject(sf_emulator.client(org), "Lead")
     for _ in range(3):
         leads.create(LEAD)

@@ -82,7 +82,7 @@ def test_query_all_pages_with_next_records_url(sf: Salesforce) -> None:
     assert first["totalSize"] == 450
     assert first["done"] is False
     assert len(first["records"]) == 200
-    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/0r8")
     assert first["nextRecordsUrl"].endswith("-200")
     second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
     assert second["records"][0]["LastName"] == "p0200"
@@ -170,7 +170,7 @@ def test_query_all_includes_deleted_records(sf: Salesforce) -> None:
 
 def test_bad_locator_and_organization(sf: Salesforce, sf_emulator: SalesforceEmulator) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.query_more("01g000000000000AAA-200")
+        sf.query_more("0r8000000000000AAA-200")
     assert _error(exc)["errorCode"] == "INVALID_QUERY_LOCATOR"
     assert sf.is_sandbox() is False
     sandbox = sf_emulator.create_org(sandbox=True)

@@ -185,7 +185,7 @@ async def test_transient_errors_are_retried_then_raised(
 async def test_an_exhausted_budget_is_its_own_error(
     gateway_factory: Factory, connected: Connect, sf_emulator: SalesforceEmulator
 ) -> None:
-    tenant, _org = connected(api_limit=3)
+    tenant, _org = connected(api_limit=3, api_limit_blocks=True)
     gateway = gateway_factory()
     for _ in range(3):
         await gateway.query(tenant, "SELECT Id FROM Lead")

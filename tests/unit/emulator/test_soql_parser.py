@@ -26,7 +26,7 @@ def test_full_select() -> None:
     assert isinstance(negated, ast.Not)
     assert isinstance(negated.item, ast.Or)
     name, ident = q.order_by
-    assert (name.descending, name.nulls_last) == (True, True)  # DESC defaults to NULLS LAST
+    assert (name.descending, name.nulls_last) == (True, None)  # the default: the org decides
     assert (ident.descending, ident.nulls_last) == (False, True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from sf_emulator.config import EmulatorConfig
@@ -10,6 +11,7 @@ from sf_emulator.emulator import Emulator, build
 from sf_emulator.http.admin import AdminEndpoints
 from sf_emulator.http.data_api import DataEndpoint
 from sf_emulator.http.oauth import OAuthEndpoints
+from sf_emulator.http.request_size import RequestHeadLimit
 
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
 
@@ -23,6 +25,6 @@ def create_app(config: EmulatorConfig | None = None, emulator: Emulator | None =
         *OAuthEndpoints(emu).routes(),
         *AdminEndpoints(emu).routes(),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(RequestHeadLimit)])
     app.state.emulator = emu
     return app

@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=1,
+        # h11 would refuse a head over 16 KiB itself (400); let the emulator answer it as
+        # Salesforce does (414/431, see http/request_size.py).
+        h11_max_incomplete_event_size=256 * 1024,
         **ssl,
     )
     server = _Server(config, ready)

@@ -58,6 +58,10 @@ def settings_from(
         require_client_secret=bool(spec.get("require_client_secret", s.require_client_secret)),
         string_length_utf16=bool(spec.get("string_length_utf16", s.string_length_utf16)),
         assignment_rule_owner=str(spec.get("assignment_rule_owner", s.assignment_rule_owner)),
+        api_limit_blocks=bool(spec.get("api_limit_blocks", s.api_limit_blocks)),
+        api_burst_entitlement=int(spec.get("api_burst_entitlement", s.api_burst_entitlement)),
+        soql_desc_nulls_first=bool(spec.get("soql_desc_nulls_first", s.soql_desc_nulls_first)),
+        soql_strict_datetimes=bool(spec.get("soql_strict_datetimes", s.soql_strict_datetimes)),
     )
 
 

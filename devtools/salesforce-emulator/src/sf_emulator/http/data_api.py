@@ -1,5 +1,11 @@
 """`/services/data`: authenticate, enforce the daily limit, inject faults, count the call,
-dispatch, and stamp `Sforce-Limit-Info` on the answer."""
+dispatch, and stamp `Sforce-Limit-Info` on the answer.
+
+The daily allocation is soft, as documented [S28]: calls past it are served, and the header
+shows the overage (`api-usage=110018/100000`) and the hours spent over it this month
+(`; api-bursts=1/750`, only once there are some). The org switch `api_limit_blocks` makes
+calls past it answer 403 `REQUEST_LIMIT_EXCEEDED` until the last 24 hours drop below it
+(Help "System Overview: API Usage"; when Salesforce starts blocking is not documented)."""
 
 from __future__ import annotations
 
@@ -78,15 +84,21 @@ class DataEndpoint:
             return await self._dispatch(request, version, path, org, user_id)
         except SalesforceError as exc:
             used = self.emu.store.usage.used(org.id)
-            info = {"Sforce-Limit-Info": f"api-usage={used}/{org.settings.api_limit}"}
-            return json_response(exc.status, exc.body(), info)
+            return json_response(exc.status, exc.body(), self._limit_info(org, used))
+
+    def _limit_info(self, org: Org, used: int) -> dict[str, str]:
+        info = f"api-usage={used}/{org.settings.api_limit}"
+        bursts = self.emu.store.usage.bursts(org.id)
+        if bursts:
+            info += f"; api-bursts={bursts}/{org.settings.api_burst_entitlement}"
+        return {"Sforce-Limit-Info": info}
 
     async def _dispatch(
         self, request: Request, version: str, path: str, org: Org, user_id: str
     ) -> Response:
         emu = self.emu
         limit = org.settings.api_limit
-        if emu.store.usage.used(org.id) >= limit:
+        if org.settings.api_limit_blocks and emu.store.usage.used(org.id) >= limit:
             raise SalesforceError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
         route = emu.api.match(request.method, path)
         fault = emu.faults.decide(org.id, org.settings.faults, route.dml)
@@ -103,6 +115,8 @@ class DataEndpoint:
                 ],
             )
         used = emu.store.usage.count(org.id, route.resource)
+        if used > limit:
+            emu.store.usage.mark_burst(org.id)
         params = dict(request.query_params)
         body = await _body(request)
         if fault.lock and route.resource != "composite":
@@ -120,7 +134,7 @@ class DataEndpoint:
             resp = emu.api.dispatch(ctx, req)
         if fault.hang:
             await asyncio.sleep(fault.hang)
-        headers = {**resp.headers, "Sforce-Limit-Info": f"api-usage={used}/{limit}"}
+        headers = {**resp.headers, **self._limit_info(org, used)}
         if resp.raw is not None:
             return Response(resp.raw, resp.status, headers, resp.media_type)
         return json_response(resp.status, resp.body, headers)

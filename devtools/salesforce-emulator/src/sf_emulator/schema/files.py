@@ -15,6 +15,31 @@ from sf_emulator.schema.fields import (
     text,
 )
 
+FILE_PARENTS = (
+    "Account",
+    "Asset",
+    "Campaign",
+    "Case",
+    "CollaborationGroup",
+    "Contact",
+    "ContentWorkspace",
+    "Contract",
+    "EmailMessage",
+    "Event",
+    "Lead",
+    "Opportunity",
+    "Order",
+    "Product2",
+    "Quote",
+    "Solution",
+    "Task",
+    "User",
+    "WorkOrder",
+)
+"""What a file can be published on or linked to: any record with a feed, activities
+included [S13]. Salesforce's lists are longer still (and take custom objects); only the
+objects the emulator has can hold records."""
+
 
 def content_objects() -> list[ObjectDef]:
     version = make_object(
@@ -30,11 +55,7 @@ def content_objects() -> list[ObjectDef]:
             read_only(ref("ContentDocumentId", "ContentDocument", defaulted_on_create=True)),
             ref(
                 "FirstPublishLocationId",
-                "Account",
-                "Case",
-                "Contact",
-                "Lead",
-                "User",
+                *FILE_PARENTS,
                 updateable=False,
                 relationship_name="FirstPublishLocation",
             ),
@@ -73,11 +94,7 @@ def content_objects() -> list[ObjectDef]:
             ),
             ref(
                 "LinkedEntityId",
-                "Account",
-                "Case",
-                "Contact",
-                "Lead",
-                "User",
+                *FILE_PARENTS,
                 nillable=False,
                 updateable=False,
                 indexed=True,

@@ -150,7 +150,13 @@ def _task() -> ObjectDef:
         "Tasks",
         [
             *system_fields(("Group", "User")),
-            text("Subject", 255),
+            # A combobox: a picklist's values offered, any text taken.
+            FieldDef(
+                "Subject",
+                "combobox",
+                length=255,
+                picklist=("Call", "Send Letter", "Send Quote", "Other"),
+            ),
             long_text("Description"),
             picklist("Status", TASK_STATUSES, default="Not Started", nillable=False),
             picklist("Priority", PRIORITIES, default="Normal", nillable=False),

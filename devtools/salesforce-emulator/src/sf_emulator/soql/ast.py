@@ -71,7 +71,7 @@ Condition = Comparison | And | Or | Not
 class OrderItem:
     field: FieldPath
     descending: bool
-    nulls_last: bool
+    nulls_last: bool | None  # None: not said, the org's default applies
 
 
 @dataclass(frozen=True)

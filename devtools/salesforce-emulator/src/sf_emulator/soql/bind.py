@@ -63,7 +63,9 @@ class BoundQuery:
     order_by: tuple[tuple[BoundPath, bool, bool], ...]
 
 
-def bind(q: ast.Query, catalog: Catalog) -> BoundQuery:
+def bind(q: ast.Query, catalog: Catalog, desc_nulls_first: bool = False) -> BoundQuery:
+    """`q` against the org's objects. Nulls sort first by default [S24]; for DESC that is
+    inferred, so it takes `desc_nulls_first` (the org's switch), else nulls last."""
     obj = catalog.get(q.sobject)
     if obj is None:
         raise fail(
@@ -96,7 +98,10 @@ def bind(q: ast.Query, catalog: Catalog) -> BoundQuery:
                 "INVALID_FIELD",
                 f"field '{bp.leaf.name}' can not be sorted in a query call",
             )
-        order.append((bp, item.descending, item.nulls_last))
+        nulls_last = item.nulls_last
+        if nulls_last is None:
+            nulls_last = item.descending and not desc_nulls_first
+        order.append((bp, item.descending, nulls_last))
     where = _condition(q, obj, q.where, catalog) if q.where is not None else None
     return BoundQuery(q, obj, fields, where, tuple(order))
 

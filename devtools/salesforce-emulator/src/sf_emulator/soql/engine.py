@@ -7,15 +7,17 @@ matching 200 emails among 100,000 Leads reads 200 rows, not 100,000.
 
 from __future__ import annotations
 
+import json
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sf_emulator import ids
 from sf_emulator.errors import SalesforceError
 from sf_emulator.soql import ast
 from sf_emulator.soql.bind import BoundComparison, BoundQuery, bind
+from sf_emulator.soql.checks import check_filters, check_literals, check_text
 from sf_emulator.soql.evaluate import Fetch, order, predicate, project
 from sf_emulator.soql.parser import parse
 from sf_emulator.store import Store
@@ -24,8 +26,14 @@ from sf_emulator.store.records import StoredRecord
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
-CURSOR_TTL = 15 * 60
-MAX_CURSORS = 1000
+CURSOR_TTL = 2 * 86400
+"""Cursors and their results are kept 2 days, and there is no cap on open ones [S29]."""
+LOCATOR_PREFIX = "0r8"
+PAGE_BYTES = 1_000_000
+"""A page holds `batch` records, or fewer when their JSON passes this many bytes: pages
+"can be smaller" with wide rows [S21]. The budget is the emulator's choice."""
+
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -34,30 +42,29 @@ class Cursor:
     bound: BoundQuery
     ids: list[str]
     batch: int
-    expires: float = field(default_factory=lambda: time.time() + CURSOR_TTL)
+    expires: float = 0.0
 
 
 class Cursors:
-    """Open query locators, in memory (Salesforce also drops them after 15 idle minutes)."""
+    """Open query locators, in memory: kept 2 days from their query, never capped [S29]."""
 
-    def __init__(self) -> None:
-        self._open: OrderedDict[str, Cursor] = OrderedDict()
+    def __init__(self, clock: Clock = time.time) -> None:
+        self._open: dict[str, Cursor] = {}
+        self._clock = clock
 
     def add(self, cursor: Cursor) -> str:
-        now = time.time()
+        now = self._clock()
         for key in [k for k, c in self._open.items() if c.expires < now]:
             del self._open[key]
-        while len(self._open) >= MAX_CURSORS:
-            self._open.popitem(last=False)
-        locator = ids.new_id("01g")
+        cursor.expires = now + CURSOR_TTL
+        locator = ids.new_id(LOCATOR_PREFIX)
         self._open[locator] = cursor
         return locator
 
     def get(self, locator: str, org_id: str) -> Cursor:
         cursor = self._open.get(locator)
-        if cursor is None or cursor.org_id != org_id or cursor.expires < time.time():
+        if cursor is None or cursor.org_id != org_id or cursor.expires < self._clock():
             raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        cursor.expires = time.time() + CURSOR_TTL
         return cursor
 
 
@@ -84,7 +91,12 @@ class QueryEngine:
         batch: int = DEFAULT_BATCH,
         include_deleted: bool = False,
     ) -> dict[str, Any]:
-        bq = bind(parse(text), org.catalog)
+        check_text(text)
+        parsed = parse(text)
+        settings = org.settings
+        check_literals(parsed, settings.soql_strict_datetimes)
+        bq = bind(parsed, org.catalog, settings.soql_desc_nulls_first)
+        check_filters(bq)
         fetch = self._fetcher(org.id)
         rows = self._candidates(org, bq, include_deleted)
         if bq.where is not None:
@@ -100,16 +112,16 @@ class QueryEngine:
         rows = rows[start : start + q.limit if q.limit is not None else None]
         if bq.fields is None:
             return {"totalSize": len(rows), "done": True, "records": []}
-        page = rows[:batch]
+        records = _page(bq, rows[:batch], fetch, version)
         out: dict[str, Any] = {
             "totalSize": len(rows),
-            "done": len(rows) <= batch,
-            "records": [project(bq, r, fetch, version) for r in page],
+            "done": len(records) == len(rows),
+            "records": records,
         }
-        if len(rows) > batch:
+        if len(records) < len(rows):
             cursor = Cursor(org.id, bq, [r.data["Id"] for r in rows], batch)
             locator = self.cursors.add(cursor)
-            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{batch}"
+            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{len(records)}"
         return out
 
     def more(self, org: Org, locator: str, version: str) -> dict[str, Any]:
@@ -123,8 +135,10 @@ class QueryEngine:
         chunk = cursor.ids[pos : pos + cursor.batch]
         stored = self.store.records.get_many(org.id, chunk)
         fetch = self._fetcher(org.id)
-        records = [project(cursor.bound, stored[i], fetch, version) for i in chunk if i in stored]
-        end = pos + cursor.batch
+        records = _page(cursor.bound, [stored[i] for i in chunk if i in stored], fetch, version)
+        # Records deleted since the query are skipped; the position moves past them too.
+        taken = _taken(chunk, stored, len(records))
+        end = pos + taken
         out: dict[str, Any] = {
             "totalSize": len(cursor.ids),
             "done": end >= len(cursor.ids),
@@ -162,3 +176,30 @@ def _index_lookup(bq: BoundQuery) -> tuple[str, list[str]] | None:
         if c.op == "in" and all(isinstance(v, str) for v in c.value):
             return c.path.leaf.name, list(c.value)
     return None
+
+
+def _page(
+    bq: BoundQuery, rows: list[StoredRecord], fetch: Fetch, version: str
+) -> list[dict[str, Any]]:
+    """The rows' projections, up to `PAGE_BYTES` of JSON (always at least one row)."""
+    out: list[dict[str, Any]] = []
+    size = 0
+    for row in rows:
+        record = project(bq, row, fetch, version)
+        size += len(json.dumps(record, separators=(",", ":")))
+        if out and size > PAGE_BYTES:
+            break
+        out.append(record)
+    return out
+
+
+def _taken(chunk: list[str], stored: dict[str, StoredRecord], served: int) -> int:
+    """How many ids of `chunk` the page covered: `served` present ones and the missing
+    ones among them."""
+    seen = 0
+    for n, record_id in enumerate(chunk):
+        if record_id in stored:
+            if seen == served:
+                return n
+            seen += 1
+    return len(chunk)

@@ -20,7 +20,8 @@ def fail(q: ast.Query, pos: ast.Pos, code: str, message: str) -> SalesforceError
 def literal_value(q: ast.Query, fp: ast.FieldPath, f: FieldDef, lit: ast.Literal) -> Any:
     """A literal in the stored form of `f`'s values (strings lower-cased), or an error."""
     if lit.kind == "null":
-        return None
+        # A boolean is never null: `= null` means `= false`, `!= null` means `= true` [S25].
+        return False if f.type == "boolean" else None
     kind, quoted = _expected(f)
     ok = {
         "string": lit.kind == "string",

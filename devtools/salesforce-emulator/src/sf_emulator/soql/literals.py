@@ -1,9 +1,9 @@
 """SOQL string literals: Salesforce's escape rules, and LIKE patterns.
 
-Escapes are `\\' \\" \\\\ \\n \\r \\t \\b \\f \\uXXXX`; `\\_` and `\\%` only inside LIKE;
-any other backslash makes the whole query MALFORMED_QUERY. This is exactly what
-simple-salesforce's `format_soql` produces, so an escaped visitor value can never end
-the literal early.
+Escapes are `\\' \\" \\\\ \\n \\r \\t \\b \\f \\uXXXX` (the letters n r t b f in either
+case [S30]); `\\_` and `\\%` only inside LIKE; any other backslash makes the whole query
+MALFORMED_QUERY. simple-salesforce's `format_soql` produces exactly these, so an escaped
+visitor value can never end the literal early.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ import re
 
 from sf_emulator.errors import malformed_query
 
-_SIMPLE = {"'": "'", '"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+_CONTROL = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+_SIMPLE = {
+    "'": "'",
+    '"': '"',
+    "\\": "\\",
+    **_CONTROL,
+    **{k.upper(): v for k, v in _CONTROL.items()},  # `\\N` is `\\n` [S30]
+}
 _HEX = re.compile(r"[0-9a-fA-F]{4}")
 
 

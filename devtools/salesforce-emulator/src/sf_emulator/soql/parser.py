@@ -110,8 +110,7 @@ class _ToAst(Transformer[Token, Any]):
     def order_item(self, f: ast.FieldPath, *rest: Any) -> ast.OrderItem:
         desc = any(isinstance(r, Token) and str(r).lower() == "desc" for r in rest)
         explicit = [r for r in rest if isinstance(r, bool)]
-        # Salesforce's default: nulls first when ascending, last when descending.
-        return ast.OrderItem(f, desc, explicit[0] if explicit else desc)
+        return ast.OrderItem(f, desc, explicit[0] if explicit else None)
 
     def order_by(self, *items: ast.OrderItem) -> tuple[str, tuple[ast.OrderItem, ...]]:
         return ("order_by", items)

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS counters (
 CREATE TABLE IF NOT EXISTS api_usage (
     org_id TEXT NOT NULL, hour INTEGER NOT NULL, resource TEXT NOT NULL,
     calls INTEGER NOT NULL, PRIMARY KEY (org_id, hour, resource));
+CREATE TABLE IF NOT EXISTS api_bursts (
+    org_id TEXT NOT NULL, hour INTEGER NOT NULL, PRIMARY KEY (org_id, hour)) WITHOUT ROWID;
 """
 
 

@@ -39,6 +39,16 @@ class OrgSettings:
     assignment_rule_owner: str = ""
     """The User (id or username) the org's active Lead and Case assignment rules route to;
     "" for no active rule. Applied unless a request sends `Sforce-Auto-Assign: FALSE`."""
+    api_limit_blocks: bool = False
+    """Calls past `api_limit` answer 403 until the last 24 hours drop below it. Off, the
+    limit is soft, as documented [S28]; when Salesforce starts blocking is inferred."""
+    api_burst_entitlement: int = 750
+    """The second figure of `api-bursts` in `Sforce-Limit-Info` (the documented example's)."""
+    soql_desc_nulls_first: bool = False
+    """`ORDER BY x DESC` puts nulls first, as "null values are sorted first" reads [S24];
+    off, DESC puts them last (the real default for DESC is inferred)."""
+    soql_strict_datetimes: bool = False
+    """Datetime literals only in the documented forms (`Z`, `+hh:mm`, `-hh:mm`) [S31]."""
 
     @property
     def refresh_idle_s(self) -> float | None:

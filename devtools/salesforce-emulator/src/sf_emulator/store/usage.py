@@ -1,4 +1,5 @@
-"""API request counting per org over a rolling 24 hours, by hour bucket and resource."""
+"""API request counting per org over a rolling 24 hours, by hour bucket and resource, and
+the hours an org spent over its allocation ("bursts", counted over 30 days)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import defaultdict
 from sf_emulator.store.db import Database
 
 WINDOW_HOURS = 24
+BURST_WINDOW_HOURS = 30 * 24
 
 
 def _hour(now: float | None = None) -> int:
@@ -41,12 +43,13 @@ class UsageMeter:
     def count(self, org_id: str, resource: str) -> int:
         """Count one call and return the new rolling total."""
         hour = _hour()
+        buckets = self._buckets(org_id)  # loaded before the insert, or it counts twice
         self.db.conn.execute(
             "INSERT INTO api_usage VALUES (?, ?, ?, 1) ON CONFLICT (org_id, hour, resource) "
             "DO UPDATE SET calls = calls + 1",
             (org_id, hour, resource),
         )
-        self._buckets(org_id)[hour] += 1
+        buckets[hour] += 1
         return self.used(org_id)
 
     def by_resource(self, org_id: str) -> dict[str, int]:
@@ -57,6 +60,21 @@ class UsageMeter:
         )
         return {r: n for r, n in rows}
 
+    def mark_burst(self, org_id: str) -> None:
+        """Note that a call was served over the allocation this hour."""
+        self.db.conn.execute(
+            "INSERT INTO api_bursts VALUES (?, ?) ON CONFLICT DO NOTHING", (org_id, _hour())
+        )
+
+    def bursts(self, org_id: str) -> int:
+        """Hours of the last 30 days in which calls were served over the allocation."""
+        row = self.db.conn.execute(
+            "SELECT COUNT(*) FROM api_bursts WHERE org_id = ? AND hour > ?",
+            (org_id, _hour() - BURST_WINDOW_HOURS),
+        ).fetchone()
+        return int(row[0])
+
     def reset(self, org_id: str) -> None:
         self.db.conn.execute("DELETE FROM api_usage WHERE org_id = ?", (org_id,))
+        self.db.conn.execute("DELETE FROM api_bursts WHERE org_id = ?", (org_id,))
         self._hours.pop(org_id, None)
