@@ -67,9 +67,11 @@ class TrackingSession(requests.Session):
         super().__init__()
         self.created: list[str] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         response = super().request(method, url, *args, **kwargs)
-        if str(method).upper() == "POST" and response.ok and response.content:
+        if method.upper() == "POST" and response.ok and response.content:
             with contextlib.suppress(ValueError):
                 self.created.extend(_created_ids(response.json()))
         return response
