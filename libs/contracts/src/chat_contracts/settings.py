@@ -96,6 +96,13 @@ class TenantSettings(Envelope):
         description="Lead.Company when the visitor gave none (Salesforce requires it).",
     )
     match_by_phone: bool = Field(False, description="With no email, match on the normalised phone.")
+    sales_match_contacts: bool = Field(
+        True,
+        description=(
+            "Sales mode: a visitor who is already a Contact (an existing customer) gets the "
+            "chat's Task on that Contact, and no Lead is created."
+        ),
+    )
     default_phone_region: str = Field(
         "US", pattern=r"^[A-Z]{2}$", description="ISO region for numbers without +country."
     )

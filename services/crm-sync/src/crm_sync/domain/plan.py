@@ -38,6 +38,8 @@ from crm_sync.domain.visitor import identity, names, phone_variants
 from crm_sync.domain.work import ChatWork, PendingFile, TenantContext
 
 PERSONS, PHONES, ACTIVITIES, USERS = "persons", "phones", "activities", "users"
+CONTACTS, CONTACT_PHONES = "contacts", "contact_phones"
+"""Sales mode: Contacts by the batch's emails (and phones), matched before Leads."""
 NAMESAKES = "namesakes"
 """Persons by the last name of visitors a duplicate rule refused to create."""
 NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
@@ -63,6 +65,13 @@ def _person_fields(ctx: TenantContext) -> tuple[str, ...]:
         contact = known("Contact", [*_BASE, *mapped.get("Contact", [])])
         fields += [f"ConvertedContact.{f}" for f in contact]
     return tuple(dict.fromkeys(fields))
+
+
+def _contact_fields(ctx: TenantContext) -> tuple[str, ...]:
+    schema = ctx.schema.obj("Contact")
+    mapped = [r.target for r in ctx.settings.field_mapping if r.object == "Contact"]
+    names = [*_BASE, *mapped]
+    return tuple(dict.fromkeys(n for n in names if not schema.fields or schema.has(n)))
 
 
 def read_queries(
@@ -95,6 +104,12 @@ def read_queries(
     )
     if namesakes:
         queries[NAMESAKES] = InQuery(person, fields, "LastName", tuple(namesakes))
+    if settings.mode == "sales" and settings.sales_match_contacts:
+        contact = _contact_fields(ctx)
+        if emails:
+            queries[CONTACTS] = InQuery("Contact", contact, "Email", tuple(emails))
+        if phones:
+            queries[CONTACT_PHONES] = InQuery("Contact", contact, "Phone", tuple(phones))
     if agent_emails:
         queries[USERS] = InQuery(
             "User", ("Id", "Email"), "Email", tuple(agent_emails), (("IsActive", True),)
@@ -135,6 +150,8 @@ class _Planner:
         self.phones = by_phone(reads.get(PHONES), region)
         self.acts = {str(r.get(ctx.key_field)): r for r in reads.get(ACTIVITIES)}
         self.namesakes = reads.get(NAMESAKES)
+        self.contact_emails = by_email(reads.get(CONTACTS))
+        self.contact_phones = by_phone(reads.get(CONTACT_PHONES), region)
         self.plan = RoundPlan(activities={ACTS_KNOWN: [], ACTS_NEW: []})
         self.new_index: dict[object, Ref] = {}
         self.creates: dict[str, list[NewRecord]] = {NEW_ALLOWED: [], NEW_PERSONS: []}
@@ -156,7 +173,7 @@ class _Planner:
         )
         if existing is not None and work.activity_id is None:
             work.activity_id = str(existing["Id"])
-        match = select_person(self._candidates(work), ctx.person_object)
+        match = self._match(work)
         if work.person_id is None:
             _adopt(work, _person_of(existing), match)
         if work.person_id is None and work.duplicate_rule == "fired":
@@ -203,6 +220,23 @@ class _Planner:
         first, last = names(work.conversation)
         if not could_be_found(first, last, visitor.company, visitor.phone_e164):
             work.duplicate_rule = "allow"
+
+    def _match(self, work: ChatWork) -> PersonMatch | None:
+        """The person the visitor is: in Sales mode a Contact wins over a Lead (a converted
+        Lead's Contact keeps saying which Lead it came from)."""
+        lead = select_person(self._candidates(work), self.ctx.person_object)
+        contact = self._contact(work)
+        if contact is None or (lead is not None and lead.id == contact.id):
+            return lead
+        return contact
+
+    def _contact(self, work: ChatWork) -> PersonMatch | None:
+        """Sales mode: the Contact the visitor already is, which wins over any Lead."""
+        found = identity(work.conversation, self.ctx.settings.match_by_phone)
+        if found is None:
+            return None
+        rows = (self.contact_emails if found[0] == "email" else self.contact_phones).get(found[1])
+        return select_person(rows, "Contact") if rows else None
 
     def _candidates(self, work: ChatWork) -> list[Row]:
         found = identity(work.conversation, self.ctx.settings.match_by_phone)
