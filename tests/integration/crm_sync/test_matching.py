@@ -52,3 +52,56 @@ async def test_a_contact_wins_over_a_lead_of_the_same_email(crm: Crm) -> None:
     [result] = await crm.results.wait(tenant, [conv.chat_id], timeout=20)
     assert result.person is not None
     assert result.person.record_id == contact["Id"]
+
+
+async def _support_chat(crm: Crm, tenant: str, **visitor: str) -> str:
+    conv = chat(tenant, visitor=visitor)
+    await crm.producer.conversations(crm.topics.conversations, [conv])
+    [result] = await crm.results.wait(tenant, [conv.chat_id], timeout=20)
+    assert result.person is not None
+    assert result.person.object == "Contact"
+    return result.person.record_id
+
+
+async def test_support_contacts_join_the_account_of_their_company(crm: Crm) -> None:
+    tenant, _ = crm.tenant(records={"Account": [{"Name": "Initech"}]})
+    [account] = query(crm, tenant, "SELECT Id FROM Account")
+    await crm.configure(TenantSettings(tenant_id=tenant, mode="support"))
+    contact = await _support_chat(crm, tenant, company="INITECH", email="p@initech.example")
+    [row] = query(crm, tenant, "SELECT AccountId FROM Contact WHERE Id = {}", contact)
+    assert row["AccountId"] == account["Id"]
+    # A company no Account has: no Account is made unless the tenant says so.
+    other = await _support_chat(crm, tenant, company="Umbrella", email="a@umbrella.example")
+    [row] = query(crm, tenant, "SELECT AccountId FROM Contact WHERE Id = {}", other)
+    assert row["AccountId"] is None
+
+
+async def test_support_contacts_by_email_domain_never_a_free_mail_one(crm: Crm) -> None:
+    tenant, _ = crm.tenant(
+        records={"Account": [{"Name": "Acme", "Website": "https://www.acme.example/"}]}
+    )
+    [acme] = query(crm, tenant, "SELECT Id FROM Account")
+    await crm.configure(
+        TenantSettings(
+            tenant_id=tenant, mode="support", account_linking="email_domain", create_account=True
+        )
+    )
+    contact = await _support_chat(crm, tenant, email="wile@acme.example")
+    [row] = query(crm, tenant, "SELECT AccountId FROM Contact WHERE Id = {}", contact)
+    assert row["AccountId"] == acme["Id"]
+    first = await _support_chat(crm, tenant, email="one@gmail.com")
+    second = await _support_chat(crm, tenant, email="two@gmail.com")
+    rows = query(crm, tenant, "SELECT AccountId FROM Contact WHERE Id IN {}", [first, second])
+    assert [r["AccountId"] for r in rows] == [None, None]  # never one Account for gmail.com
+    assert len(query(crm, tenant, "SELECT Id FROM Account")) == 1
+
+
+async def test_support_creates_the_account_once_when_told_to(crm: Crm) -> None:
+    tenant, _ = crm.tenant()
+    await crm.configure(TenantSettings(tenant_id=tenant, mode="support", create_account=True))
+    first = await _support_chat(crm, tenant, company="Globex", email="h@globex.example")
+    second = await _support_chat(crm, tenant, company="Globex", email="m@globex.example")
+    [account] = query(crm, tenant, "SELECT Id, Name FROM Account")
+    assert account["Name"] == "Globex"
+    rows = query(crm, tenant, "SELECT AccountId FROM Contact WHERE Id IN {}", [first, second])
+    assert [r["AccountId"] for r in rows] == [account["Id"]] * 2

@@ -15,7 +15,7 @@ from tests.integration.crm_sync.conftest import AGENT, Crm
 from tests.integration.crm_sync.support import CHAT_ID_FIELDS, chat, read_topic
 
 
-def query(crm: Crm, tenant: str, soql: str, *values: str) -> list[dict[str, Any]]:
+def query(crm: Crm, tenant: str, soql: str, *values: Any) -> list[dict[str, Any]]:
     """Records of a SOQL query with `{}` placeholders, values quoted by simple-salesforce."""
     sf = crm.emulator.client(crm.tenants[tenant])
     return list(sf.query_all(format_soql(soql, *values))["records"])

@@ -25,7 +25,14 @@ from crm_sync.domain.salesforce import (
 )
 from crm_sync.domain.schema import FieldSpec, ObjectSchema
 
-PREFIX = {"Lead": "00Q", "Contact": "003", "Task": "00T", "Case": "500", "ContentVersion": "068"}
+PREFIX = {
+    "Lead": "00Q",
+    "Contact": "003",
+    "Task": "00T",
+    "Case": "500",
+    "ContentVersion": "068",
+    "Account": "001",
+}
 CONNECTED_USER = "005000000000000001"
 REQUIRED = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
 
@@ -70,7 +77,13 @@ def standard_schemas(
             _text("Order_Number__c", 20),
             FieldSpec("Visits__c", "double"),
         ],
-        "Contact": [*_system(), *_person(), _text("Order_Number__c", 20)],
+        "Contact": [
+            *_system(),
+            *_person(),
+            _text("Order_Number__c", 20),
+            _ref("AccountId", "Account"),
+        ],
+        "Account": [*_system(), _text("Name", 255), _text("Website", 255, "url")],
         "Task": [
             *_system(),
             _text("Subject", 255),

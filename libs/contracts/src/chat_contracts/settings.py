@@ -29,6 +29,17 @@ class UpdatePolicy(StrEnum):
     FILL_EMPTY_ONLY = "fill_empty_only"
 
 
+class AccountLinking(StrEnum):
+    """Support mode: which Account a new Contact joins (a Contact without one is private to
+    its owner in most orgs)."""
+
+    NONE = "none"
+    COMPANY_NAME = "company_name"
+    """The Account whose Name is the visitor's company (case aside)."""
+    EMAIL_DOMAIN = "email_domain"
+    """The Account whose Website is the visitor's email domain (never a free-mail one)."""
+
+
 MAPPABLE_SOURCE_FIELDS: Final = frozenset(
     {
         "kind",
@@ -96,6 +107,13 @@ class TenantSettings(Envelope):
         description="Lead.Company when the visitor gave none (Salesforce requires it).",
     )
     match_by_phone: bool = Field(False, description="With no email, match on the normalised phone.")
+    account_linking: AccountLinking = Field(
+        AccountLinking.COMPANY_NAME,
+        description="Support mode: the Account a new Contact joins, found by company or domain.",
+    )
+    create_account: bool = Field(
+        False, description="Support mode: create that Account when none is found."
+    )
     sales_match_contacts: bool = Field(
         True,
         description=(

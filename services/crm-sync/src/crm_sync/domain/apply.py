@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from crm_sync.domain.chat_records import file_record
 from crm_sync.domain.errors import Action, classify, dead_letter_reason, too_long_limits
 from crm_sync.domain.matching import could_be_found
-from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, UPDATES, RoundPlan
+from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, NEW_ACCOUNTS, UPDATES, RoundPlan
 from crm_sync.domain.salesforce import (
     NewRecord,
     RecordError,
@@ -60,6 +60,11 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
     """Record every step's outcome on the chats it served; returns how many new persons a
     duplicate rule refused."""
     refused = 0
+    for index, chats in enumerate(plan.new_accounts):
+        outcome = _result(results, NEW_ACCOUNTS, index)
+        if not outcome.ok:  # their Contacts go without an Account next round
+            for work in chats:
+                work.account_refused, work.transient = True, outcome.errors[0]
     for step, groups in plan.new_persons.items():
         for index, chats in enumerate(groups):
             outcome = _result(results, step, index)

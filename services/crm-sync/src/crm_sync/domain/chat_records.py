@@ -33,8 +33,10 @@ def _fitted(
     return NewRecord(sobject, {k: v for k, v in kept.items() if v is not None})
 
 
-def person_record(work: ChatWork, ctx: TenantContext, owner_id: str) -> NewRecord:
-    """A new Lead (sales) or Contact (support) for the visitor."""
+def person_record(
+    work: ChatWork, ctx: TenantContext, owner_id: str, account: str | Ref | None = None
+) -> NewRecord:
+    """A new Lead (sales) or Contact (support, under `account` when it has one)."""
     conversation, sobject = work.conversation, ctx.person_object
     first, last = names(conversation)
     fields: dict[str, FieldValue] = {
@@ -46,6 +48,8 @@ def person_record(work: ChatWork, ctx: TenantContext, owner_id: str) -> NewRecor
     }
     if sobject == "Lead":
         fields["Company"] = conversation.visitor.company or ctx.settings.company_placeholder
+    elif account is not None:
+        fields["AccountId"] = account
     rules = ctx.settings.field_mapping
     fields.update(mapped_fields(conversation, rules, ctx.schema.obj(sobject), work.dropped))
     return _fitted(work, ctx, sobject, fields)

@@ -13,7 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chat_contracts.settings import TenantSettings
 from crm_sync.domain import policy
+from crm_sync.domain.accounts import (
+    NAME,
+    AccountKey,
+    account_key,
+    by_key,
+    new_account,
+    website_variants,
+)
 from crm_sync.domain.chat_records import activity_record, dedupe_keys, person_record
 from crm_sync.domain.matching import (
     PersonMatch,
@@ -44,6 +53,8 @@ NAMESAKES = "namesakes"
 """Persons by the last name of visitors a duplicate rule refused to create."""
 NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
 NEW_ALLOWED = "pa"
+ACCOUNTS, NEW_ACCOUNTS = "accounts", "ac"
+"""Support mode: the Accounts new Contacts join, read by company or domain; those created."""
 """New persons saved despite the org's alert-level duplicate rules (sent first, alone)."""
 _BASE = ("Id", "Email", "Phone", "FirstName", "LastName", "LastModifiedDate")
 _LEAD = ("Company", "IsConverted", "ConvertedContactId")
@@ -72,6 +83,20 @@ def _contact_fields(ctx: TenantContext) -> tuple[str, ...]:
     mapped = [r.target for r in ctx.settings.field_mapping if r.object == "Contact"]
     names = [*_BASE, *mapped]
     return tuple(dict.fromkeys(n for n in names if not schema.fields or schema.has(n)))
+
+
+def _account_query(works: Sequence[ChatWork], settings: TenantSettings) -> InQuery | None:
+    """Support mode: the Accounts new Contacts may join, by company name or website."""
+    fields = ("Id", "Name", "Website", "LastModifiedDate")
+    linking = settings.account_linking
+    keys = sorted({k for w in works if (k := account_key(w.conversation, linking))})
+    if not keys:
+        return None
+    if keys[0][0] == NAME:  # as the visitors typed them: SOQL compares without case
+        companies = {(w.conversation.visitor.company or "").strip() for w in works}
+        return InQuery("Account", fields, "Name", tuple(sorted(c for c in companies if c)))
+    sites = sorted({v for _, domain in keys for v in website_variants(domain)})
+    return InQuery("Account", fields, "Website", tuple(sites))
 
 
 def read_queries(
@@ -104,6 +129,8 @@ def read_queries(
     )
     if namesakes:
         queries[NAMESAKES] = InQuery(person, fields, "LastName", tuple(namesakes))
+    if settings.mode == "support" and (accounts := _account_query(works, settings)):
+        queries[ACCOUNTS] = accounts
     if settings.mode == "sales" and settings.sales_match_contacts:
         contact = _contact_fields(ctx)
         if emails:
@@ -126,6 +153,8 @@ class RoundPlan:
         default_factory=lambda: {NEW_ALLOWED: [], NEW_PERSONS: []}
     )
     """Per step (allowSave or not), the chats of each new person."""
+    new_accounts: list[list[ChatWork]] = field(default_factory=list)
+    """The chats whose new Contact joins each new Account."""
     updates: list[list[ChatWork]] = field(default_factory=list)
     activities: dict[str, list[ChatWork]] = field(default_factory=dict)
     files: list[tuple[ChatWork, PendingFile]] = field(default_factory=list)
@@ -150,11 +179,17 @@ class _Planner:
         self.phones = by_phone(reads.get(PHONES), region)
         self.acts = {str(r.get(ctx.key_field)): r for r in reads.get(ACTIVITIES)}
         self.namesakes = reads.get(NAMESAKES)
+        self.accounts = by_key(reads.get(ACCOUNTS))
+        self.account_index: dict[AccountKey, int] = {}
         self.contact_emails = by_email(reads.get(CONTACTS))
         self.contact_phones = by_phone(reads.get(CONTACT_PHONES), region)
         self.plan = RoundPlan(activities={ACTS_KNOWN: [], ACTS_NEW: []})
         self.new_index: dict[object, Ref] = {}
-        self.creates: dict[str, list[NewRecord]] = {NEW_ALLOWED: [], NEW_PERSONS: []}
+        self.creates: dict[str, list[NewRecord]] = {
+            NEW_ACCOUNTS: [],
+            NEW_ALLOWED: [],
+            NEW_PERSONS: [],
+        }
         self.updates: dict[str, list[tuple[ChatWork, dict[str, FieldValue]]]] = {}
         self.records: dict[str, list[NewRecord]] = {ACTS_KNOWN: [], ACTS_NEW: []}
 
@@ -221,6 +256,28 @@ class _Planner:
         if not could_be_found(first, last, visitor.company, visitor.phone_e164):
             work.duplicate_rule = "allow"
 
+    def _account(self, work: ChatWork) -> str | Ref | None:
+        """Support mode: the Account the new Contact joins (found, or created in this
+        round when the tenant says so)."""
+        settings = self.ctx.settings
+        key = account_key(work.conversation, settings.account_linking)
+        if self.ctx.person_object != "Contact" or key is None:
+            return None
+        found = self.accounts.get(key)
+        if found is not None:
+            return found
+        if not settings.create_account or work.account_refused:
+            return None
+        if key not in self.account_index:
+            self.account_index[key] = len(self.creates[NEW_ACCOUNTS])
+            assert work.owner is not None
+            fields = {**new_account(work.conversation, key), "OwnerId": work.owner.id}
+            self.creates[NEW_ACCOUNTS].append(NewRecord("Account", fields))
+            self.plan.new_accounts.append([])
+        index = self.account_index[key]
+        self.plan.new_accounts[index].append(work)
+        return Ref(NEW_ACCOUNTS, index)
+
     def _match(self, work: ChatWork) -> PersonMatch | None:
         """The person the visitor is: in Sales mode a Contact wins over a Lead (a converted
         Lead's Contact keeps saying which Lead it came from)."""
@@ -252,14 +309,17 @@ class _Planner:
             step = NEW_ALLOWED if work.duplicate_rule == "allow" else NEW_PERSONS
             ref = self.new_index[group] = Ref(step, len(self.creates[step]))
             assert work.owner is not None
-            self.creates[step].append(person_record(work, self.ctx, work.owner.id))
+            account = self._account(work)
+            self.creates[step].append(person_record(work, self.ctx, work.owner.id, account))
             self.plan.new_persons[step].append([])
         self.plan.new_persons[ref.step][ref.index].append(work)
         return ref
 
     def build(self) -> RoundPlan:
         plan, settings = self.plan, self.ctx.settings
-        for name, creates in self.creates.items():  # the allowSave ones first: sent alone
+        # Accounts first (new Contacts reference them), then the allowSave persons (sent
+        # alone), then the others.
+        for name, creates in self.creates.items():
             if creates:
                 allow = name == NEW_ALLOWED
                 plan.steps.append(WriteStep(name, "create", tuple(creates), allow_duplicates=allow))

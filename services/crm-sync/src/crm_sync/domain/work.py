@@ -71,6 +71,8 @@ class ChatWork:
     activity_created: bool = False
     update_pending: bool = False
     update_given_up: bool = False
+    account_refused: bool = False
+    """Creating the Account a new Contact should join failed: the Contact goes without."""
     files: list[PendingFile] = field(default_factory=list)
     files_loaded: bool = False
     attachments_uploaded: int = 0
