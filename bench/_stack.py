@@ -28,6 +28,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from chat_contracts.topics import AUTH_REFRESH_TOKENS, TENANT_SETTINGS
 
+# The services log warnings only, as the other benches run them; INFO to look into a run.
+LOG_LEVEL = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
 CLIENT_ID = "3MVG9bench.pipeline.connected.app"
 CHAT_ID_FIELDS = [
     {"object": o, "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64}
@@ -203,7 +205,7 @@ def auth_service(
         "AUTH_ENCRYPTION_KEYS": json.dumps({"bench": base64.b64encode(os.urandom(32)).decode()}),
         "AUTH_ADMIN_TOKEN": secrets.token_hex(16),
         "AUTH_LINK_SECRET": secrets.token_hex(16),
-        "AUTH_LOG_LEVEL": "WARNING",
+        "AUTH_LOG_LEVEL": LOG_LEVEL,
         "AUTH_TOKEN_REQUESTS_TOPIC": names["token_requests"],
         "AUTH_REFRESH_TOKENS_TOPIC": names["refresh_tokens"],
         "AUTH_CONNECTIONS_TOPIC": names["connections"],
@@ -223,7 +225,7 @@ def ingest_service(
         "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
         "INGEST_HTTP_HOST": "127.0.0.1",
         "INGEST_HTTP_PORT": str(port),
-        "INGEST_LOG_LEVEL": "WARNING",
+        "INGEST_LOG_LEVEL": LOG_LEVEL,
         "INGEST_WEBHOOK_SECRETS_FILE": str(secrets_file),
         "INGEST_GROUP_ID": group,
         "INGEST_RAW_TOPIC": names["raw"],
@@ -254,9 +256,10 @@ def crm_sync_service(
         "CRM_SYNC_HTTP_PORT": str(port),
         "CRM_SYNC_GROUP_ID": group,
         "CRM_SYNC_SF_CA_FILE": ca,
-        "CRM_SYNC_LOG_LEVEL": "WARNING",
+        "CRM_SYNC_LOG_LEVEL": LOG_LEVEL,
         # The broken tenant's chats come back within the run once its org heals.
         "CRM_SYNC_PARK_BACKOFF_MAX_S": str(park_max_s),
+        "CRM_SYNC_BUDGET_BACKOFF_S": str(park_max_s),
         **{f"CRM_SYNC_{role}_TOPIC": names[topic] for role, topic in roles.items()},
     }
     log = workdir / f"crm-sync-{n}.log"
@@ -309,3 +312,44 @@ def peak_rss(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+KAFKA_SH = Path(__file__).resolve().parent.parent / "devtools" / "kafka" / "kafka.sh"
+OWN_BROKER_ENV = "BENCH_PIPELINE_KAFKA_HOME"
+
+
+class OwnBroker:
+    """A broker of the bench's own: `devtools/kafka/kafka.sh` with its own home and free
+    ports, from the jars `make kafka-install` resolved. Only such a broker is restarted by
+    `--chaos`: the one on 9092 is shared with everyone else on the machine."""
+
+    def __init__(self, home: Path) -> None:
+        ports = {"KAFKA_PORT": free_port(), "KAFKA_CONTROLLER_PORT": free_port()}
+        ports["KAFKA_SASL_PORT"] = free_port()
+        self.env = {**os.environ, OWN_BROKER_ENV: str(home), "KAFKA_HOME": str(home)}
+        self.env.update({k: str(v) for k, v in ports.items()})
+        self.bootstrap = f"127.0.0.1:{ports['KAFKA_PORT']}"
+        jars = KAFKA_SH.parent.parent.parent / ".cache" / "kafka" / "libs"
+        home.mkdir(parents=True, exist_ok=True)
+        if jars.is_dir() and not (home / "libs").exists():
+            (home / "libs").symlink_to(jars)  # else kafka.sh resolves them itself
+
+    @staticmethod
+    def from_env() -> dict[str, str] | None:
+        """The environment that restarts the bench's own broker, when it runs on one."""
+        home = os.environ.get(OWN_BROKER_ENV)
+        return {**os.environ, "KAFKA_HOME": home} if home else None
+
+    def up(self) -> None:
+        subprocess.run([str(KAFKA_SH), "up"], env=self.env, check=True)  # noqa: S603
+
+    def down(self) -> None:
+        subprocess.run([str(KAFKA_SH), "down"], env=self.env, check=True)  # noqa: S603
+
+
+def restart_own_broker(env: dict[str, str]) -> float:
+    """Stop the bench's own broker and start it again; the seconds until it answers."""
+    started = time.monotonic()
+    subprocess.run([str(KAFKA_SH), "down"], env=env, check=True)  # noqa: S603
+    subprocess.run([str(KAFKA_SH), "up"], env=env, check=True)  # noqa: S603
+    return round(time.monotonic() - started, 2)

@@ -45,6 +45,7 @@ import asyncio
 import contextlib
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -220,12 +221,36 @@ async def api_usage(emulator: Emulator, orgs: dict[str, str], reset: bool = Fals
 
 
 async def chaos(services: list[Service], gap_s: float, log: list[str]) -> None:
-    """kill -9 each service in turn, `gap_s` apart, and start it again."""
+    """kill -9 each service in turn, `gap_s` apart, and start it again; then restart the
+    broker, if it is the bench's own (`--own-broker`)."""
     for service in services:
         await asyncio.sleep(gap_s)
         took = await service.kill_and_restart()
-        log.append(f"{service.name}: killed, ready again after {took} s")
+        log.append(f"{service.name}: killed -9, ready again after {took} s")
         print(log[-1], flush=True)
+    broker = _stack.OwnBroker.from_env()
+    await asyncio.sleep(gap_s)
+    if broker is None:
+        log.append("broker: not restarted (shared; run with --own-broker)")
+    else:
+        took = await asyncio.to_thread(_stack.restart_own_broker, broker)
+        log.append(f"broker: stopped and answering again after {took} s")
+    print(log[-1], flush=True)
+
+
+async def break_org(emulator: Emulator, org_id: str, how: str) -> None:
+    """503 on every call, or a spent daily API budget (403 REQUEST_LIMIT_EXCEEDED)."""
+    if how == "503":
+        await emulator.admin("POST", f"/orgs/{org_id}/faults", {"error_503_rate": 1.0})
+    elif how == "limit":
+        await emulator.admin("PATCH", f"/orgs/{org_id}", {"api_limit": 1})
+
+
+async def heal_org(emulator: Emulator, org_id: str, how: str) -> None:
+    if how == "503":
+        await emulator.admin("POST", f"/orgs/{org_id}/faults", {})
+    elif how == "limit":
+        await emulator.admin("PATCH", f"/orgs/{org_id}", {"api_limit": 10_000_000})
 
 
 def latencies(chats: list[Chat], ok: dict[str, float]) -> list[float]:
@@ -238,7 +263,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     exponent = zipf_exponent(args.tenants, args.hot_share)
     share = shares(args.tenants, exponent)
     plan = workdir / "plan.json"
-    figures: dict[str, Any] = {"bench": "pipeline", "tenants": args.tenants}
+    figures: dict[str, Any] = {"bench": "pipeline", "tenants": args.tenants, "broken": args.broken}
     t0 = time.monotonic()
     emulator_proc, url, ca = start_emulator(
         workdir / "tls", "--seed", str(world.seed), "--log-level", "warning"
@@ -259,7 +284,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             await connected(names["connections"], args.tenants, timeout_s=60 + args.tenants / 5)
             figures["provision_s"] = round(time.monotonic() - t0, 1)
             print(f"{args.tenants} tenants connected in auth after {figures['provision_s']} s")
-            await emulator.admin("POST", f"/orgs/{orgs[broken]}/faults", {"error_503_rate": 1.0})
+            await break_org(emulator, orgs[broken], args.broken)
 
             ingest_group = f"bench-pipe-ingest-{uuid.uuid4().hex[:6]}"
             crm_group = f"bench-pipe-crm-{uuid.uuid4().hex[:6]}"
@@ -290,7 +315,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             await results.start()
             await api_usage(emulator, orgs, reset=True)
             every: list[Chat] = []
-            loadgen_rss = 0.0
+            loadgen_rss, given_up = 0.0, 0
 
             # 1. baseline: the others alone, at the rate they have in phase 2
             rate = args.paced_rate * (1 - share[0] - share[1])
@@ -299,6 +324,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             )
             every += base
             loadgen_rss = max(loadgen_rss, summary["peak_rss_mb"])
+            given_up += summary["given_up"]
             await results.until([c[0] for c in base], timeout_s=120)
             base_lat = latencies(base, results.ok)
             figures["baseline_rate"] = round(rate, 1)
@@ -317,6 +343,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             )
             every += paced
             loadgen_rss = max(loadgen_rss, summary["peak_rss_mb"])
+            given_up += summary["given_up"]
             healthy = [c for c in paced if c[1] != broken]
             await results.until([c[0] for c in healthy], timeout_s=120)
             figures["paced_rate"] = args.paced_rate
@@ -347,11 +374,13 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             summary, full = await load(plan, workdir, args.chats, 0, [], args.connections)
             every += full
             loadgen_rss = max(loadgen_rss, summary["peak_rss_mb"])
+            given_up += summary["given_up"]
             healthy = [c for c in full if c[1] != broken]
             missing = await results.until([c[0] for c in healthy], timeout_s=600)
             if chaos_task is not None:
                 await chaos_task
                 figures["chaos"] = chaos_log
+                figures["chaos_max_latency_s"] = round(max(latencies(healthy, results.ok)), 2)
             done = [results.ok[c[0]] for c in healthy if c[0] in results.ok]
             figures["chats_full_speed"] = len(full)
             figures["webhook_accepted_per_s"] = summary["sent_per_s"]
@@ -361,20 +390,21 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
             # 4. the broken org heals: its parked chats must arrive
             healed = time.monotonic()
-            await emulator.admin("POST", f"/orgs/{orgs[broken]}/faults", {})
+            await heal_org(emulator, orgs[broken], args.broken)
             parked = [c[0] for c in every if c[1] == broken]
             figures["broken_tenant_chats"] = len(parked)
             figures["broken_unfinished"] = await results.until(
                 parked, timeout_s=4 * args.park_max_s + 60
             )
             arrived = [results.ok[c] for c in parked if c in results.ok]
-            figures["broken_recovered_s"] = round(max(arrived, default=healed) - healed, 1)
+            figures["broken_recovered_s"] = round(max(max(arrived, default=healed) - healed, 0), 1)
             figures["result_statuses"] = dict(results.statuses)
             await results.stop()
 
             # 5. usage, then every org
             calls = await api_usage(emulator, orgs)
             figures["chats"] = len(every)
+            figures["not_accepted"] = given_up  # never answered 202: the sender still has them
             figures["api_calls"] = calls
             figures["api_calls_per_chat"] = round(calls / len(every), 4)
             checked = await verify(emulator, orgs, every)
@@ -400,6 +430,18 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return figures
 
 
+def own_broker(args: argparse.Namespace) -> int:
+    """Run this bench again on a broker of its own, started here and stopped after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = _stack.OwnBroker(Path(tmp) / "kafka")
+        broker.up()
+        try:
+            env = {**broker.env, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+            return subprocess.run([sys.executable, *sys.argv], env=env, check=False).returncode  # noqa: S603
+        finally:
+            broker.down()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--tenants", type=int, default=1000)
@@ -409,12 +451,28 @@ async def main() -> None:
     parser.add_argument("--hot-share", type=float, default=0.30)
     parser.add_argument("--connections", type=int, default=64, help="load generator's")
     parser.add_argument("--park-max-s", type=float, default=20.0)
+    parser.add_argument(
+        "--broken",
+        choices=("503", "limit", "none"),
+        default="503",
+        help="how the second busiest tenant's org fails until the end (none: it does not)",
+    )
+    parser.add_argument("--workdir", type=Path, help="keep logs and files here")
     parser.add_argument("--workers", action="store_true", help="ingest x2, crm-sync x3")
     parser.add_argument("--chaos", action="store_true", help="kill -9 each service once")
+    parser.add_argument(
+        "--own-broker", action="store_true", help="on a broker of its own, which --chaos restarts"
+    )
     parser.add_argument("--chaos-gap-s", type=float, default=5.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = await measure(args, Path(tmp))
+    if args.own_broker and _stack.OwnBroker.from_env() is None:
+        sys.exit(own_broker(args))
+    if args.workdir:  # kept: the services' logs, the seed, the accepted chats
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        figures = await measure(args, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = await measure(args, Path(tmp))
     print_figures(figures)
 
 
