@@ -344,7 +344,10 @@ class OwnBroker:
         subprocess.run([str(KAFKA_SH), "up"], env=self.env, check=True)  # noqa: S603
 
     def down(self) -> None:
-        subprocess.run([str(KAFKA_SH), "down"], env=self.env, check=True)  # noqa: S603
+        # Quiet: it runs after the bench's figures, which must stay the last line.
+        subprocess.run(  # noqa: S603
+            [str(KAFKA_SH), "down"], env=self.env, check=True, stdout=subprocess.DEVNULL
+        )
 
 
 def restart_own_broker(env: dict[str, str]) -> float:
