@@ -17,10 +17,12 @@ export KAFKA_SASL_PORT ?= 9094
 export KAFKA_SASL_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_SASL_PORT)
 
 PYTEST_ARGS ?=
+# Flags of `make bench-pipeline` (e.g. BENCH_ARGS="--tenants 50 --chats 2000").
+BENCH_ARGS ?=
 
 .PHONY: help setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
 	run lint format typecheck schemas test test-unit test-integration bench bench-kafka-floor \
-	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant clean
+	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant bench-pipeline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -105,7 +107,7 @@ test-unit: setup k8s-tools ## Unit tests only (no broker)
 test-integration: kafka-up ## Integration and e2e tests (real broker)
 	@.venv/bin/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-bench: bench-kafka-floor bench-request-reply bench-ingest bench-salesforce-emulator bench-auth-tokens bench-bot-actions bench-crm-sync bench-hostile-tenant ## Run the benches (figures as JSON on each last line)
+bench: bench-kafka-floor bench-request-reply bench-ingest bench-salesforce-emulator bench-auth-tokens bench-bot-actions bench-crm-sync bench-hostile-tenant bench-pipeline ## Run the benches (figures as JSON on each last line)
 
 bench-kafka-floor: kafka-up ## Raw aiokafka passthrough and ping-pong floors
 	@$(PY) bench/kafka_floor.py
@@ -130,6 +132,9 @@ bench-crm-sync: kafka-up ## crm-sync against the emulator, with the naive flow b
 
 bench-hostile-tenant: kafka-up ## One tenant's paced chats alone, then beside a tenant sending only hostile ones
 	@$(PY) bench/hostile_tenant.py
+
+bench-pipeline: kafka-up ## The whole pipeline, webhooks to 1,000 orgs: a hot tenant, a broken one, full speed
+	@$(PY) bench/pipeline.py $(BENCH_ARGS)
 
 clean: kafka-down ## Remove the venv, caches and broker data (keeps nothing local)
 	rm -rf .venv .cache .tools .mypy_cache .ruff_cache .pytest_cache artifacts

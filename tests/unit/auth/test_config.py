@@ -94,3 +94,49 @@ def test_demo_seed_is_refused_against_a_real_login_host() -> None:
 def test_a_missing_seed_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="AUTH_DEMO_SEED"):
         load_settings(Settings, demo_seed=tmp_path / "nope.json")
+
+
+def bulk_seed(tmp_path: Path, *tenants: str) -> Path:
+    orgs = [{"tenant_id": t, "refresh_token": f"5Aep.{t}"} for t in tenants]
+    orgs.append({"name": "an org no tenant uses"})
+    path = tmp_path / "bulk.json"
+    path.write_text(json.dumps({"orgs": orgs}))
+    return path
+
+
+def test_bulk_seed_names_every_tenant_with_a_token(tmp_path: Path) -> None:
+    seed = bulk_seed(tmp_path, "t1", "t2", "t3")
+    settings = load_settings(Settings, bulk_seed=seed, encryption_keys={"k1": b64key()}, **SECRETS)
+    assert [t.tenant_id for t in settings.bulk] == ["t1", "t2", "t3"]
+    assert "5Aep.t1" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("kafka_bootstrap_servers", "127.0.0.1:9092,kafka.prod:9092", "KAFKA_BOOTSTRAP_SERVERS"),
+        ("sf_login_url", "https://login.salesforce.com", "AUTH_SF_LOGIN_URL"),
+    ],
+)
+def test_bulk_seed_is_refused_unless_kafka_and_salesforce_are_local(
+    tmp_path: Path, setting: str, value: str, named: str
+) -> None:
+    seed = bulk_seed(tmp_path, "t1")
+    with pytest.raises(ConfigError, match=f"local runs only: {named}"):
+        load_settings(
+            Settings,
+            bulk_seed=seed,
+            encryption_keys={"k1": b64key()},
+            **{setting: value},
+            **SECRETS,
+        )
+
+
+def test_a_bulk_seed_with_a_tenant_twice_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unique"):
+        load_settings(
+            Settings,
+            bulk_seed=bulk_seed(tmp_path, "t1", "t1"),
+            encryption_keys={"k1": b64key()},
+            **SECRETS,
+        )

@@ -41,7 +41,7 @@ from auth_service.domain.keyring import KeyRing
 from auth_service.domain.tokens import CachePolicy
 from auth_service.entrypoints.token_requests import REQUEST_TYPE, token_request_handler
 from auth_service.handlers.connect import ConnectFlow
-from auth_service.handlers.demo import bootstrap_demo
+from auth_service.handlers.demo import bootstrap_bulk, bootstrap_demo
 from auth_service.handlers.keepalive import KeepAlive
 from auth_service.handlers.permissions import PermissionChecks
 from auth_service.handlers.refresh import Refresher, RefreshPolicy
@@ -260,6 +260,11 @@ def _run_on_kafka(
                 settings.demo, store=store, salesforce=service.salesforce, connect=service.connect
             )
             background.append(asyncio.create_task(demo))
+        if settings.bulk:
+            bulk = bootstrap_bulk(
+                settings.bulk, store=store, salesforce=service.salesforce, connect=service.connect
+            )
+            background.append(asyncio.create_task(bulk))
         await requests.start()
         if settings.keepalive_after_days > 0:
             sweeps = service.keepalive.run(settings.keepalive_interval_s)

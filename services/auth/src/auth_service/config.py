@@ -8,7 +8,9 @@ admin endpoints) and `AUTH_LINK_SECRET` (HMAC secret shared with the platform fo
 connect links). `AUTH_DEMO_SEED` (set by the Procfile of `make run`, never by a
 deployment) names the emulator's seed file: the connected app comes from it, missing
 secrets get fixed local values, and its tenant is connected at start. It is refused
-unless every Salesforce URL points at a loopback address.
+unless every Salesforce URL points at a loopback address. `AUTH_BULK_SEED` (benches only)
+names a seed file whose every org with a `tenant_id` and a `refresh_token` is connected at
+start the same way; it is refused unless Salesforce and Kafka are both on loopback.
 """
 
 from __future__ import annotations
@@ -109,6 +111,9 @@ class Settings(ServiceSettings):
     keepalive_interval_s: float = Field(3600.0, gt=0, description="How often to look.")
 
     demo_seed: Path | None = None
+    bulk_seed: Path | None = Field(
+        None, description="Benches only: connect every tenant of an emulator seed at start."
+    )
 
     # Registry names by default; tests and benches point auth at throwaway topics.
     token_requests_topic: str = AUTH_TOKEN_REQUESTS.name
@@ -117,11 +122,14 @@ class Settings(ServiceSettings):
     settings_topic: str = TENANT_SETTINGS.name
 
     _demo: DemoTenant | None = PrivateAttr(None)
+    _bulk: tuple[DemoTenant, ...] = PrivateAttr(())
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
         if self.demo_seed is not None:
             self._apply_demo(self.demo_seed)
+        if self.bulk_seed is not None:
+            self._apply_bulk(self.bulk_seed)
         missing = [
             name
             for name, value in (
@@ -145,13 +153,16 @@ class Settings(ServiceSettings):
             )
         return self
 
-    def _apply_demo(self, seed: Path) -> None:
+    def _require_local_salesforce(self, variable: str) -> None:
         for name, url in (
             ("AUTH_SF_LOGIN_URL", self.sf_login_url),
             ("AUTH_SF_SANDBOX_LOGIN_URL", self.sf_sandbox_login_url),
         ):
             if not _is_loopback(url):
-                raise ValueError(f"AUTH_DEMO_SEED is for local runs only: {name} is not loopback")
+                raise ValueError(f"{variable} is for local runs only: {name} is not loopback")
+
+    def _apply_demo(self, seed: Path) -> None:
+        self._require_local_salesforce("AUTH_DEMO_SEED")
         org = _read_seed(seed)
         defaults = {
             "client_id": org["client_id"],
@@ -168,6 +179,17 @@ class Settings(ServiceSettings):
             refresh_token=SecretStr(org["refresh_token"]),
             sandbox=bool(org.get("sandbox", False)),
         )
+
+    def _apply_bulk(self, seed: Path) -> None:
+        # Connecting without a consent screen is for a bench's throwaway world only: both
+        # ends must be on this machine, so a deployment can never be pointed at it.
+        self._require_local_salesforce("AUTH_BULK_SEED")
+        servers = self.kafka_bootstrap_servers.split(",")
+        if not all(is_loopback_host(s.strip().rsplit(":", 1)[0].strip("[]")) for s in servers):
+            raise ValueError(
+                "AUTH_BULK_SEED is for local runs only: KAFKA_BOOTSTRAP_SERVERS is not loopback"
+            )
+        self._bulk = _read_bulk_seed(seed)
 
     def _check_keys(self) -> None:
         for key_id, value in self.encryption_keys.items():
@@ -190,6 +212,11 @@ class Settings(ServiceSettings):
     def demo(self) -> DemoTenant | None:
         """The tenant to connect at start (local runs only), if any."""
         return self._demo
+
+    @property
+    def bulk(self) -> tuple[DemoTenant, ...]:
+        """The tenants of `AUTH_BULK_SEED` to connect at start (benches only)."""
+        return self._bulk
 
     def key_ring(self) -> KeyRing:
         keys = {k: base64.b64decode(v.get_secret_value()) for k, v in self.encryption_keys.items()}
@@ -222,3 +249,28 @@ def _read_seed(path: Path) -> dict[str, Any]:
     if not re.fullmatch(TENANT_ID_PATTERN, tenant):
         raise ValueError("AUTH_DEMO_SEED: the org's tenant_id is not a valid tenant id")
     return dict(org)
+
+
+def _read_bulk_seed(path: Path) -> tuple[DemoTenant, ...]:
+    problem = (
+        "AUTH_BULK_SEED: expected an emulator seed file of orgs with tenant_id and refresh_token"
+    )
+    try:
+        orgs = json.loads(path.read_text("utf-8"))["orgs"]
+        tenants = tuple(
+            DemoTenant(
+                tenant_id=str(org["tenant_id"]),
+                refresh_token=SecretStr(org["refresh_token"]),
+                sandbox=bool(org.get("sandbox", False)),
+            )
+            for org in orgs
+            if "tenant_id" in org and "refresh_token" in org
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ValueError(problem) from None
+    if not tenants:
+        raise ValueError(problem)
+    ids = [t.tenant_id for t in tenants]
+    if len(set(ids)) != len(ids) or not all(re.fullmatch(TENANT_ID_PATTERN, t) for t in ids):
+        raise ValueError("AUTH_BULK_SEED: tenant ids must be valid and unique")
+    return tenants

@@ -1,12 +1,16 @@
-"""`make run` only: connect the emulator's demo tenant without clicking.
+"""`make run` and benches only: connect emulator tenants without clicking.
 
 When the store has no record for the demo tenant, refresh with the seed's refresh token
 (waiting for the emulator, which honcho starts beside auth), then store it sealed as a
 connect would. An existing record, or a token the emulator no longer accepts (after a
 disconnect from the page), leaves the tenant to be connected from the page.
+`bootstrap_bulk` does the same for every tenant of a bench's seed, a few at a time.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
@@ -56,3 +60,24 @@ async def bootstrap_demo(
     await connect.store_connection(tenant, response, kept, demo.sandbox)
     log.info("demo tenant connected from the emulator seed", tenant_id=tenant)
     return True
+
+
+async def bootstrap_bulk(
+    tenants: Sequence[DemoTenant],
+    *,
+    store: TokenStore,
+    salesforce: SalesforceOAuth,
+    connect: ConnectFlow,
+    concurrency: int = 16,
+) -> int:
+    """Connect each tenant that has no connection yet, `concurrency` at a time; how many
+    it connected."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(tenant: DemoTenant) -> bool:
+        async with gate:
+            return await bootstrap_demo(tenant, store=store, salesforce=salesforce, connect=connect)
+
+    connected = sum(await asyncio.gather(*(one(t) for t in tenants)))
+    log.info("seeded tenants connected", connected=connected, tenants=len(tenants))
+    return connected
