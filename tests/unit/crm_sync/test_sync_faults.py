@@ -209,14 +209,35 @@ async def test_revoked_tenant_is_parked_and_does_not_hold_up_another(harness: Ha
     assert again.status == "parked"
 
 
-async def test_salesforce_down_parks_after_the_rounds(harness: Harness) -> None:
+async def test_salesforce_down_parks_the_tenant_without_spending_every_round(
+    harness: Harness,
+) -> None:
     org = harness.salesforce.org("t1")
     org.call_fault = lambda op: SalesforceUnavailable("503") if op != "describe" else None
     [result] = await harness.send(conversation())
     assert result.status == "parked"
     assert result.error
     assert result.error.code == "salesforce_unavailable"
-    assert len(harness.clock.slept) == harness.max_rounds - 1
+    assert len(harness.clock.slept) == 1  # two rounds in a row unanswered: it is down
+    # The tenant is held: its next chats are parked without calling Salesforce.
+    calls = org.calls
+    [later] = await harness.send(conversation())
+    assert later.status == "parked"
+    assert org.calls == calls
+    [retry] = harness.retries()[-1:]
+    assert retry.not_before > harness.clock.now()
+
+
+async def test_a_round_answered_between_failures_keeps_trying(harness: Harness) -> None:
+    org = harness.salesforce.org("t1")
+    # Round 1 unanswered; round 2 answered (its Task meets a lock); round 3 unanswered;
+    # round 4 answered: never two in a row, so the chat is written.
+    down = SalesforceUnavailable("503")
+    answers = iter([down, None, None, down, None, None])
+    org.call_fault = lambda op: next(answers, None) if op != "describe" else None
+    org.record_fault = fail_times(1, RecordError("UNABLE_TO_LOCK_ROW", "locked"), "Task")
+    [result] = await harness.send(conversation())
+    assert result.status == "ok"
 
 
 async def test_over_the_budget_share_a_tenant_writes_once_per_backoff(harness: Harness) -> None:

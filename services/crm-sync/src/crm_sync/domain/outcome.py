@@ -29,6 +29,8 @@ class TenantOutcome:
     parked: list[Parking] = field(default_factory=list)
     calls: int = 0
     last_error: SyncError | None = None
+    down: bool = False
+    """Salesforce answered none of the last rounds: the tenant is held for a while."""
 
     def count(self, stats: CallStats) -> None:
         self.calls += stats.calls

@@ -40,6 +40,9 @@ OBJECTS = {
 }
 
 log = get_logger(__name__)
+UNANSWERED_ROUNDS = 2
+"""Rounds in a row Salesforce does not answer (5xx, timeouts) before the org counts as down
+and the tenant is held."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,13 @@ class SyncEngine:
         finally:
             self._note_budget(tenant_id, settings)
         park_leftovers(outcome)
+        if outcome.down and outcome.parked:
+            # Its org is down: the tenant's next chats are parked without a call until the
+            # hold ends, then a batch tries again (and holds it longer if still down).
+            reason = RetryReason.SALESFORCE_UNAVAILABLE
+            delay = self.options.retry.park_delay(reason, 1, self.jitter)
+            message = outcome.last_error.message if outcome.last_error else "Salesforce is down"
+            self.caches.park(tenant_id, reason, message, delay)
         return outcome
 
     def _held(
@@ -150,6 +160,7 @@ class SyncEngine:
         outcome: TenantOutcome,
     ) -> None:
         connection = await self.port.connection(tenant_id)
+        unanswered = 0
         for round_no in range(1, self.options.max_rounds + 1):
             pending = [w for w in works if not w.done]
             if not pending:
@@ -168,10 +179,15 @@ class SyncEngine:
                     duplicate_rules_fire=bool(self.caches.duplicate_rules.get(tenant_id)),
                 )
                 await self._round(tenant_id, pending, ctx, outcome)
+                unanswered = 0
             except SalesforceUnavailable as exc:
                 outcome.last_error = SyncError(
                     code="salesforce_unavailable", message=str(exc)[:500]
                 )
+                unanswered += 1
+                if unanswered >= UNANSWERED_ROUNDS:
+                    outcome.down = True
+                    return
             except CallRejected as exc:  # describe is stale, or a mapped field went away
                 self.caches.schemas.drop((tenant_id, settings.mode))
                 outcome.last_error = SyncError(
