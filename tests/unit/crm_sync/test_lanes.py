@@ -25,6 +25,7 @@ class FakeSync:
         self.fail: dict[str, int] = {}
         self.letters: list[Any] = []
         self.ended = asyncio.Event()
+        self.limit = 2
 
     async def lane(self, tenant_id: str, works: list[ChatWork], letters: Any = ()) -> None:
         if self.fail.get(tenant_id):
@@ -38,7 +39,7 @@ class FakeSync:
         self.ended.set()
 
     def batch_limit(self, tenant_id: str) -> int:
-        return 2
+        return self.limit
 
     def linger_s(self, tenant_id: str) -> float:
         return 0.0
@@ -144,6 +145,38 @@ async def test_a_rebalance_drops_what_is_queued_and_finishes_what_is_running() -
     assert [len(ids) for _, ids in sync.batches] == [2]  # the queued one was dropped
     assert lanes.tracker.commit_offsets() == {}
     assert lanes.tracker.in_flight == 0
+    await lanes.stop()
+
+
+async def test_under_a_backlog_a_lane_waits_for_more_of_its_tenants_chats() -> None:
+    sync = FakeSync()
+    sync.limit = 10
+    lanes = consumer(sync)
+    lanes.max_records = 100
+    lanes.backlog_linger_s = 30.0
+    lanes._set_behind(True)
+    lanes.dispatch(records("t1"))
+    await asyncio.sleep(0.1)
+    lanes.dispatch(records("t1", start=1))
+    await asyncio.sleep(0.1)
+    assert sync.batches == []  # the reader is behind: more of t1 may come
+    lanes._set_behind(False)  # caught up: the lane writes what it has
+    await settle(sync, 1)
+    assert [len(ids) for _, ids in sync.batches] == [2]
+    await lanes.stop()
+
+
+async def test_a_full_reader_never_leaves_lanes_waiting() -> None:
+    sync = FakeSync()
+    sync.gates["t1"] = asyncio.Event()  # t1's batch stays in flight
+    lanes = consumer(sync)
+    lanes.max_records = 2
+    lanes.backlog_linger_s = 30.0
+    lanes.behind = True
+    lanes.dispatch(records("t1", "t2"))  # in flight at the cap: reading pauses
+    await settle(sync, 1)  # so t2 does not wait for chats the reader cannot read
+    assert sync.batches[0][0] == "t2"
+    sync.gates["t1"].set()
     await lanes.stop()
 
 

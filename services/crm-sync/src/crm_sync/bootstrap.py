@@ -143,6 +143,7 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         poll_timeout_ms=settings.poll_timeout_ms,
         max_in_flight_records=settings.max_in_flight_records,
         max_in_flight_bytes=settings.max_in_flight_bytes,
+        backlog_linger_s=settings.backlog_linger_ms / 1000,
         stop_timeout_s=settings.shutdown_timeout_s,
     )
     create = CreateRecord(

@@ -41,7 +41,15 @@ class Settings(ServiceSettings):
     poll_max_records: int = Field(2000, gt=0, description="Records taken per consumer poll.")
     poll_timeout_ms: int = Field(100, gt=0, description="Longest wait of an empty poll.")
     max_in_flight_records: int = Field(
-        4000, gt=0, description="Chats read and not yet written; past it, reading pauses."
+        10_000, gt=0, description="Chats read and not yet written; past it, reading pauses."
+    )
+    backlog_linger_ms: int = Field(
+        1000,
+        ge=0,
+        description=(
+            "Under a backlog (the reader a poll or more behind), how long a tenant's lane "
+            "waits for more of its chats after the first was read, so batches grow."
+        ),
     )
     max_in_flight_bytes: int = Field(
         32 * 1024 * 1024, gt=0, description="Their bytes as read; past it, reading pauses."

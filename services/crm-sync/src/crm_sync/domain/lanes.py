@@ -63,6 +63,10 @@ class OffsetTracker:
                 out[partition] = offset
         return out
 
+    def next_offsets(self) -> dict[Partition, int]:
+        """Per partition, the offset after the last record read."""
+        return {p: s.next_offset for p, s in self._parts.items() if s.next_offset is not None}
+
     def pending(self, partition: Partition) -> int:
         """Records of `partition` not finished."""
         state = self._parts.get(partition)

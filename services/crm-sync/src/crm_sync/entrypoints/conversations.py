@@ -57,6 +57,7 @@ class _Item:
     partition: Partition
     offset: int
     timestamp_ms: int
+    queued_at: float = field(default_factory=time.monotonic)
     work: ChatWork | None = None
     letter: DeadLetter | None = None
 
@@ -84,12 +85,15 @@ class ConversationConsumer:
         poll_timeout_ms: int,
         max_in_flight_records: int,
         max_in_flight_bytes: int,
+        backlog_linger_s: float = 1.0,
         stop_timeout_s: float = 30.0,
     ) -> None:
         self.kit, self.topic, self.group_id, self.sync = kit, topic, group_id, sync
         self.poll_max_records, self.poll_timeout_ms = poll_max_records, poll_timeout_ms
         self.max_records, self.max_bytes = max_in_flight_records, max_in_flight_bytes
         self.stop_timeout_s = stop_timeout_s
+        self.backlog_linger_s = backlog_linger_s
+        self.behind = False
         self.tracker = OffsetTracker()
         self.lanes: dict[str, _Lane] = {}
         self._settled = asyncio.Event()
@@ -143,10 +147,7 @@ class ConversationConsumer:
                 await asyncio.sleep(RETRY_PAUSE_S)
 
     async def _step(self, consumer: AIOKafkaConsumer) -> None:
-        full = (
-            self.tracker.in_flight >= self.max_records
-            or self.tracker.in_flight_bytes >= self.max_bytes
-        )
+        full = self.full
         if full:
             consumer.pause(*consumer.assignment())
         elif consumer.paused():
@@ -157,7 +158,22 @@ class ConversationConsumer:
         records = in_records(list(chain.from_iterable(batches.values())))
         if records:
             self.dispatch(records)
+        self._set_behind(self._lag(consumer) >= self.poll_max_records and not self.full)
+        if full != self.full:
+            for lane in self.lanes.values():
+                lane.wake.set()
         await self.commit(consumer)
+
+    def _lag(self, consumer: AIOKafkaConsumer) -> int:
+        """Records in the topic the reader has not read yet (as the last fetch saw it)."""
+        lag = 0
+        read = self.tracker.next_offsets()
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            position = read.get((tp.topic, tp.partition))
+            if end is not None and position is not None:
+                lag += max(0, end - position)
+        return lag
 
     def dispatch(self, records: Sequence[InRecord]) -> None:
         """Hand each record to its tenant's lane (what is not a conversation to the dead
@@ -197,7 +213,7 @@ class ConversationConsumer:
             limit = self.sync.batch_limit(tenant_id)
             linger_s = self.sync.linger_s(tenant_id)
             until = lane.queue[0].timestamp_ms / 1000 + linger_s
-            while lane.queue and len(lane.queue) < limit and (wait := until - time.time()) > 0:
+            while lane.queue and len(lane.queue) < limit and (wait := self._wait(lane, until)) > 0:
                 lane.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lane.wake.wait(), wait)
@@ -222,6 +238,31 @@ class ConversationConsumer:
             for item in batch:
                 self.tracker.finished(item.partition, item.offset)
             self._settled.set()
+
+    def _wait(self, lane: _Lane, until: float) -> float:
+        """Seconds a lane still waits for more chats: its tenant's linger from the oldest
+        chat's produce time; and, while the reader is a poll or more behind the topic's end
+        (a backlog) and may read more, up to `backlog_linger_s` from when that chat was read, since
+        more of the tenant's chats are likely on their way and a bigger batch spends fewer
+        calls."""
+        wait = until - time.time()
+        if self.behind and not self.full and lane.queue:
+            wait = max(wait, lane.queue[0].queued_at + self.backlog_linger_s - time.monotonic())
+        return wait
+
+    @property
+    def full(self) -> bool:
+        """The lanes hold as much as they may: reading is paused."""
+        return (
+            self.tracker.in_flight >= self.max_records
+            or self.tracker.in_flight_bytes >= self.max_bytes
+        )
+
+    def _set_behind(self, behind: bool) -> None:
+        if behind != self.behind:
+            self.behind = behind
+            for lane in self.lanes.values():  # lingering lanes look again
+                lane.wake.set()
 
     async def _until(self, done: Callable[[], bool], timeout: float) -> None:  # noqa: ASYNC109
         """Wait until `done()` holds, checked whenever a lane's batch ends."""
