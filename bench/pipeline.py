@@ -27,7 +27,8 @@ CLOCK_MONOTONIC, one clock for every process of the machine.
 Figures (last line, JSON): `tenants`, `chats`, `e2e_chats_per_s` (phase 3: accepted
 chats of healthy tenants / first send to last result), `e2e_p50_s`, `e2e_p99_s` (phase 2,
 healthy tenants), `hot_tenant_p99_s`, `others_p99_s` (phase 2, neither hot nor broken),
-`baseline_others_p99_s` (phase 1), `api_calls_per_chat` (every org's usage as the
+`baseline_others_p99_s` (phase 1), `api_calls_per_chat_paced` (phases 1 and 2) and
+`api_calls_per_chat_full_speed` (phase 3), `api_calls_per_chat` (every org's usage as the
 emulator counts it / chats), `lost`, `duplicates`, `peak_rss_mb` per process.
 
 Targets (2 cores): e2e_chats_per_s >= 1,000 with 1,000 tenants; at 300 chats/s e2e_p99_s
@@ -365,6 +366,10 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 flush=True,
             )
 
+            # Calls of phases 1 and 2 (paced), then of phase 3 (full speed) alone.
+            paced_calls = await api_usage(emulator, orgs)
+            paced_chats = len(every)
+
             # 3. full speed (with --chaos: each service killed and restarted meanwhile)
             chaos_log: list[str] = []
             chaos_task = None
@@ -386,6 +391,9 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             figures["webhook_accepted_per_s"] = summary["sent_per_s"]
             figures["e2e_chats_per_s"] = round(len(done) / (max(done) - summary["started"]), 1)
             figures["full_speed_unfinished"] = missing
+            full_calls = await api_usage(emulator, orgs) - paced_calls
+            figures["api_calls_per_chat_paced"] = round(paced_calls / max(paced_chats, 1), 4)
+            figures["api_calls_per_chat_full_speed"] = round(full_calls / max(len(full), 1), 4)
             print(f"full speed: {figures['e2e_chats_per_s']} chats/s end to end", flush=True)
 
             # 4. the broken org heals: its parked chats must arrive

@@ -206,3 +206,26 @@ def test_details_fit_the_description_in_utf16_units() -> None:
     written = details.render(conversation(transcript=emoji * 500), limit=600)
     assert sf_length(written.text) <= 600
     assert written.transcript_cut
+
+
+def test_identical_describes_of_many_orgs_are_held_once() -> None:
+    from crm_sync.domain.schema import SharedSchemas, parse_describe
+
+    def describe(length: int) -> dict[str, object]:
+        return {
+            "name": "Lead",
+            "fields": [
+                {"name": "Id", "type": "id", "length": 18},
+                {"name": "Company", "type": "string", "length": length, "createable": True},
+            ],
+        }
+
+    shared = SharedSchemas(max_entries=2)
+    first = shared.intern(parse_describe(describe(255)))
+    assert shared.intern(parse_describe(describe(255))) is first  # another org, same describe
+    other = shared.intern(parse_describe(describe(80)))
+    assert other is not first
+    assert other.field("Company") is not None
+    assert other.field("Company").length == 80  # type: ignore[union-attr]
+    shared.intern(parse_describe({"name": "Task", "fields": []}))
+    assert len(shared) == 2  # bounded: the least recently seen is forgotten

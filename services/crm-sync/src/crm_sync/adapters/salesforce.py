@@ -51,7 +51,7 @@ from crm_sync.domain.salesforce import (
     StepResult,
     WriteStep,
 )
-from crm_sync.domain.schema import ObjectSchema, parse_describe
+from crm_sync.domain.schema import ObjectSchema, SharedSchemas, parse_describe
 
 T = TypeVar("T")
 MAX_SUBREQUESTS = 25
@@ -68,6 +68,7 @@ class GatewaySalesforce:
     def __init__(self, gateway: SalesforceGateway, tokens: TokenSource, api_version: str) -> None:
         self.gateway, self.tokens = gateway, tokens
         self.base = f"/services/data/v{api_version}"
+        self.schemas = SharedSchemas()
 
     async def connection(self, tenant_id: str) -> Connection:
         token = await _mapped(lambda: self.tokens.get(tenant_id), write=False)
@@ -84,7 +85,7 @@ class GatewaySalesforce:
         found = {}
         for name, sub in zip(objects, answers, strict=True):
             if int(sub.get("httpStatusCode", 500)) < 300:
-                found[name] = parse_describe(sub["body"])
+                found[name] = self.schemas.intern(parse_describe(sub["body"]))
             elif int(sub.get("httpStatusCode", 500)) >= 500:
                 raise_for(sub)
         return found, CallStats(calls, self.usage(tenant_id))

@@ -3,6 +3,7 @@ lengths, and where files may be published. Lookups ignore case, as Salesforce do
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,33 @@ def parse_describe(describe: Mapping[str, Any]) -> ObjectSchema:
         )
         fields[spec.name.lower()] = spec
     return ObjectSchema(str(describe.get("name", "")), fields)
+
+
+class SharedSchemas:
+    """One copy of each distinct object schema, however many orgs describe it: most orgs'
+    Lead, Contact, Task, Case and ContentVersion describe alike, and with thousands of
+    tenants a copy per tenant is most of crm-sync's memory. At most `max_entries` distinct
+    schemas are remembered (the least recently seen forgotten first); a forgotten one is only
+    shared no more."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._max = max_entries
+        self._seen: OrderedDict[tuple[str, tuple[FieldSpec, ...]], ObjectSchema] = OrderedDict()
+
+    def intern(self, schema: ObjectSchema) -> ObjectSchema:
+        """The shared copy of `schema` (itself, the first time it is seen)."""
+        key = (schema.name, tuple(schema.fields.values()))
+        found = self._seen.get(key)
+        if found is not None:
+            self._seen.move_to_end(key)
+            return found
+        self._seen[key] = schema
+        if len(self._seen) > self._max:
+            self._seen.popitem(last=False)
+        return schema
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 @dataclass(frozen=True, slots=True)
