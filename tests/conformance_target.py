@@ -10,9 +10,9 @@ Against a real org the tests run read-mostly. What a test needs that a real org 
 asked for over the API (an org created with switches, users, injected faults, the admin API,
 an OAuth login) skips with the reason; a custom field a test declares must exist in the
 sandbox as declared (checked with describe), else the test skips naming it; likewise a
-test declaring `person_accounts` runs only when describe shows the org is of that kind. Every record a
-test creates is deleted after it. A failing test is a difference between the emulator and
-Salesforce: the run ends with a list of them.
+test declaring `person_accounts` runs only when describe shows the org is of that kind.
+Every record a test creates is deleted after it. A failing test is a difference between
+the emulator and Salesforce: the run ends with a list of them.
 """
 
 from __future__ import annotations
