@@ -9,9 +9,10 @@ environment, so that anyone with a sandbox can check the emulator's truth.
 Against a real org the tests run read-mostly. What a test needs that a real org cannot be
 asked for over the API (an org created with switches, users, injected faults, the admin API,
 an OAuth login) skips with the reason; a custom field a test declares must exist in the
-sandbox as declared (checked with describe), else the test skips naming it. Every record a
-test creates is deleted after it. A failing test is a difference between the emulator and
-Salesforce: the run ends with a list of them.
+sandbox as declared (checked with describe), else the test skips naming it; likewise a
+test declaring `person_accounts` runs only when describe shows the org is of that kind.
+Every record a test creates is deleted after it. A failing test is a difference between
+the emulator and Salesforce: the run ends with a list of them.
 """
 
 from __future__ import annotations
@@ -116,11 +117,13 @@ class RealOrgTarget:
         """The real org itself, when it is (or can be made, by creating records) what
         `spec` asks for; a skip otherwise."""
         for key, value in spec.items():
-            if key in ("custom_fields", "records"):
+            if key in ("custom_fields", "records", "person_accounts"):
                 continue
             if key not in DEFAULTS or (DEFAULTS[key] is not None and value != DEFAULTS[key]):
                 _emulator_only(f"an org set up with {key}={value!r}")
         sf = self.client(self._org())
+        if "person_accounts" in spec:
+            self._require_person_accounts(sf, bool(spec["person_accounts"]))
         for declared in spec.get("custom_fields", ()):
             self._require_field(sf, declared)
         for sobject, rows in (spec.get("records") or {}).items():
@@ -155,6 +158,16 @@ class RealOrgTarget:
             client_id="",
             client_secret="",
         )
+
+    @staticmethod
+    def _require_person_accounts(sf: Salesforce, wanted: bool) -> None:
+        """A real org has Person Accounts or not, for good: describe says which (Account has
+        `IsPersonAccount` only when they are on); a test asking for the other kind skips."""
+        described = sf.restful("sobjects/Account/describe") or {}
+        has = any(f["name"] == "IsPersonAccount" for f in described.get("fields", ()))
+        if has != wanted:
+            state = "has" if has else "does not have"
+            pytest.skip(f"the org {state} Person Accounts; the test needs the other kind")
 
     @staticmethod
     def _require_field(sf: Salesforce, declared: Mapping[str, Any]) -> None:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SUITE = Path("tests", "integration", "emulator", "conformance")
 COUNTS = tuple(
     f"SELECT COUNT() FROM {o}"  # noqa: S608 - constant object names
-    for o in ("Lead", "Contact", "Task", "Case", "Account")
+    for o in ("Lead", "Contact", "Task", "Case", "Account", "Campaign", "CampaignMember")
 )
 
 
@@ -105,4 +105,17 @@ def test_a_difference_fails_the_run_and_is_listed(sf_emulator: SalesforceEmulato
     assert listed, run.stdout[-3000:]
     assert f"{len(listed)} difference(s) between the emulator and this org" in run.stdout
     assert all("test_strict_duplicates.py::" in line for line in listed)
+    _assert_clean(sf_emulator, org)
+
+
+def test_person_account_tests_run_against_an_org_that_has_them(
+    sf_emulator: SalesforceEmulator,
+) -> None:
+    # A real org either has Person Accounts or not: the tests that need them run (and
+    # the one that needs their absence skips) when describe says the org has them.
+    org = sf_emulator.create_org(person_accounts=True)
+    run = _suite(sf_emulator, org, "test_person_accounts.py")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "0 difference(s) between the emulator and this org" in run.stdout
+    assert "1 skipped" in run.stdout, run.stdout[-3000:]
     _assert_clean(sf_emulator, org)

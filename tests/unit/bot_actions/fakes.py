@@ -47,6 +47,8 @@ class FakeSalesforce:
         self.queries: list[str] = []
         self.calls: list[str] = []
         self.failure: Exception | None = None
+        self.composites: list[Mapping[str, Any]] = []
+        self.composite_answer: Mapping[str, Any] = {"compositeResponse": []}
         self._ids = itertools.count(1)
 
     def add(self, sobject: str, **fields: Any) -> str:
@@ -98,3 +100,15 @@ class FakeSalesforce:
         self._check("update")
         record = next(r for r in self.records[sobject] if r["Id"] == record_id)
         record.update(fields)
+
+    @property
+    def api_version(self) -> str:
+        return "59.0"
+
+    async def composite(self, tenant_id: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        self._check("composite")
+        self.composites.append(body)
+        return self.composite_answer
+
+    async def instance_url(self, tenant_id: str) -> str:
+        return "https://acme.my.salesforce.com"

@@ -28,6 +28,7 @@ from chat_contracts import (
     FindRecordBySoqlRequest,
     FindRecordRequest,
     ListObjectsRequest,
+    LookupVisitorRequest,
     MissingPermission,
     ObjectDescriptionReply,
     ObjectListReply,
@@ -54,6 +55,7 @@ from chat_contracts import (
     Truncation,
     UpdateIfExists,
     UpdatePolicy,
+    VisitorFoundReply,
     redact_headers,
     token_fingerprint,
 )
@@ -199,6 +201,17 @@ def all_samples() -> list[Envelope]:
         ),
         ListObjectsRequest(tenant_id=TENANT),
         DescribeObjectRequest(tenant_id=TENANT, object="Lead"),
+        LookupVisitorRequest(
+            tenant_id=TENANT, email="{!Visitor.Email}", phone="020 7946 0958", phone_region="GB"
+        ),
+        VisitorFoundReply(
+            tenant_id=TENANT,
+            object="Lead",
+            record_id=LEAD_ID,
+            name="Jo Bloggs",
+            url=f"https://acme.my.salesforce.com/lightning/r/Lead/{LEAD_ID}/view",
+            open_tasks=2,
+        ),
         RecordWrittenReply(tenant_id=TENANT, status="updated", record_id=LEAD_ID),
         RecordFoundReply(tenant_id=TENANT, record_id=LEAD_ID, variables={"n": 1.5, "x": None}),
         RecordNotFoundReply(tenant_id=TENANT),

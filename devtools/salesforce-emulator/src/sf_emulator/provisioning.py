@@ -11,6 +11,7 @@ from sf_emulator.dml.writer import Writer
 from sf_emulator.emulator import Emulator
 from sf_emulator.errors import SalesforceError
 from sf_emulator.schema.catalog import Catalog
+from sf_emulator.schema.person_accounts import ACCOUNT_RECORD_TYPES
 from sf_emulator.store.orgs import App, Org, OrgSettings
 
 DUPLICATE_MODES = {
@@ -42,6 +43,9 @@ def settings_from(
     if dup not in DUPLICATE_MODES:
         raise ProvisioningError("duplicate_rules is one of off, alert, block (or a boolean)")
     custom = list(spec.get("custom_fields", s.custom_fields))
+    person_accounts = bool(spec.get("person_accounts", s.person_accounts))
+    if base is not None and person_accounts != base.person_accounts:
+        raise ProvisioningError("person_accounts is set when an org is created, not changed")
     try:
         Catalog(custom)
     except ValueError as exc:
@@ -62,6 +66,7 @@ def settings_from(
         api_burst_entitlement=int(spec.get("api_burst_entitlement", s.api_burst_entitlement)),
         soql_desc_nulls_first=bool(spec.get("soql_desc_nulls_first", s.soql_desc_nulls_first)),
         soql_strict_datetimes=bool(spec.get("soql_strict_datetimes", s.soql_strict_datetimes)),
+        person_accounts=person_accounts,
     )
 
 
@@ -136,7 +141,7 @@ def create_org(emu: Emulator, spec: dict[str, Any], instance_url: str) -> dict[s
             app.client_id,
             settings,
             time.time(),
-            Catalog(settings.custom_fields),
+            Catalog(settings.custom_fields, settings.person_accounts),
         )
         emu.store.orgs.add(org)
         emu.store.records.insert(
@@ -155,6 +160,8 @@ def create_org(emu: Emulator, spec: dict[str, Any], instance_url: str) -> dict[s
         declared = spec.get("users") or [{"username": f"admin@{slug}.example"}]
         users = [_user(emu, org, u, slug, n) for n, u in enumerate(declared, start=1)]
         first = users[0]["id"]
+        if settings.person_accounts:
+            _record_types(emu, org, first)
         refresh = spec.get("refresh_token") or credentials.new_refresh_token()
         emu.store.tokens.add_refresh(
             refresh, org_id, first, app.client_id, org.settings.refresh_idle_s
@@ -178,6 +185,27 @@ def create_org(emu: Emulator, spec: dict[str, Any], instance_url: str) -> dict[s
         "client_secret": app.client_secret,
         "users": users,
     }
+
+
+def _record_types(emu: Emulator, org: Org, user_id: str) -> None:
+    """The Account record types of an org with Person Accounts [P1]."""
+    stamp = values.now()
+    for declared in ACCOUNT_RECORD_TYPES:
+        record = {
+            "Id": ids.new_id("012"),
+            "IsDeleted": False,
+            "CreatedDate": stamp,
+            "CreatedById": user_id,
+            "LastModifiedDate": stamp,
+            "LastModifiedById": user_id,
+            "SystemModstamp": stamp,
+            "SobjectType": "Account",
+            "IsActive": True,
+            "Description": None,
+            "NamespacePrefix": None,
+            **declared,
+        }
+        emu.store.records.insert(org.id, org.catalog.objects["recordtype"], record)
 
 
 def login_url(emu: Emulator, org: Org, instance_url: str) -> str:

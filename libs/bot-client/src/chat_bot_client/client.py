@@ -30,6 +30,7 @@ from chat_contracts.bot import (
     FindRecordBySoqlRequest,
     FindRecordRequest,
     ListObjectsRequest,
+    LookupVisitorRequest,
     UpdateIfExists,
 )
 from chat_contracts.bot_replies import (
@@ -41,6 +42,7 @@ from chat_contracts.bot_replies import (
     RecordFoundReply,
     RecordNotFoundReply,
     RecordWrittenReply,
+    VisitorFoundReply,
 )
 from chat_contracts.keys import tenant_key
 from chat_contracts.topics import BOT_ACTIONS
@@ -165,6 +167,30 @@ class BotActionsClient:
         """One object's fields, the required ones marked."""
         request = DescribeObjectRequest(tenant_id=tenant_id, object=sobject)
         return _expect(await self.send(request, timeout=timeout), ObjectDescriptionReply)
+
+    async def lookup_visitor(
+        self,
+        tenant_id: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        phone_region: str | None = None,
+        variables: Mapping[str, JsonScalar] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> VisitorFoundReply | RecordNotFoundReply:
+        """The Contact (else the unconverted Lead) with this email or phone: its owner, a
+        link to open it and its open Cases and Tasks; `not_found` when nobody matches."""
+        request = LookupVisitorRequest(
+            tenant_id=tenant_id,
+            email=email,
+            phone=phone,
+            phone_region=phone_region,
+            variables=dict(variables or {}),
+        )
+        reply = await self.send(request, timeout=timeout)
+        if isinstance(reply, RecordNotFoundReply):
+            return reply
+        return _expect(reply, VisitorFoundReply)
 
 
 def _expect(reply: Reply, wanted: type[T]) -> T:

@@ -38,6 +38,7 @@ from chat_contracts.bot import (
     FindRecordBySoqlRequest,
     FindRecordRequest,
     ListObjectsRequest,
+    LookupVisitorRequest,
     UpdateIfExists,
 )
 from chat_contracts.bot_replies import (
@@ -49,6 +50,7 @@ from chat_contracts.bot_replies import (
     RecordFoundReply,
     RecordNotFoundReply,
     RecordWrittenReply,
+    VisitorFoundReply,
 )
 from chat_contracts.chat import (
     SALESFORCE_LIMITS,
@@ -135,6 +137,7 @@ __all__ = [
     "GenericErrorCode",
     "InboundModel",
     "ListObjectsRequest",
+    "LookupVisitorRequest",
     "MissingPermission",
     "ObjectDescriptionReply",
     "ObjectListReply",
@@ -164,6 +167,7 @@ __all__ = [
     "Truncation",
     "UpdateIfExists",
     "UpdatePolicy",
+    "VisitorFoundReply",
     "clip_text",
     "normalise_email",
     "redact_headers",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from chat_contracts.base import (
     ContractModel,
@@ -99,12 +99,44 @@ class DescribeObjectRequest(_BotRequest):
     object: SObjectName = Field(examples=["Lead"])
 
 
+class LookupVisitorRequest(_BotRequest):
+    """Who the visitor is in Salesforce (the agent console's "identify visitor"): the Contact
+    whose email or phone matches, else the unconverted Lead, in one Salesforce call."""
+
+    action: Literal["lookup_visitor"] = "lookup_visitor"
+    email: str | None = Field(
+        None,
+        description="The visitor's email; may be a placeholder.",
+        examples=["{!Visitor.Email}"],
+    )
+    phone: str | None = Field(
+        None,
+        description="The visitor's phone as typed; matched in E.164, international and "
+        "national form.",
+        examples=["+44 20 7946 0958"],
+    )
+    phone_region: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 region of a phone written without its country code.",
+        examples=["GB"],
+    )
+    variables: Variables = _variables()
+
+    @model_validator(mode="after")
+    def _email_or_phone(self) -> LookupVisitorRequest:
+        if not (self.email or self.phone):
+            raise ValueError("lookup_visitor needs an email or a phone")
+        return self
+
+
 BotActionRequest: TypeAlias = Annotated[
     CreateRecordRequest
     | FindRecordRequest
     | FindRecordBySoqlRequest
     | ListObjectsRequest
-    | DescribeObjectRequest,
+    | DescribeObjectRequest
+    | LookupVisitorRequest,
     Field(discriminator="action"),
 ]
 """`bot.actions.v1` value. Key: `keys.tenant_key`."""

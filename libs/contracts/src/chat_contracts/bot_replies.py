@@ -61,7 +61,7 @@ class RecordFoundReply(_BotReply):
 
 
 class RecordNotFoundReply(_BotReply):
-    """find_record / find_record_by_soql matched nothing."""
+    """find_record / find_record_by_soql / lookup_visitor matched nothing."""
 
     status: Literal["not_found"] = "not_found"
 
@@ -106,6 +106,26 @@ class ObjectDescriptionReply(_BotReply):
     fields: tuple[SObjectFieldInfo, ...]
 
 
+class VisitorFoundReply(_BotReply):
+    """lookup_visitor answer: the matched person (a Contact before a Lead)."""
+
+    status: Literal["ok"] = "ok"
+    action: Literal["lookup_visitor"] = "lookup_visitor"
+    object: Literal["Contact", "Lead"] = Field(examples=["Contact"])
+    record_id: SalesforceId = Field(examples=["0035g00000XyZabCDE"])
+    name: str | None = Field(None, examples=["Hank Scorpio"])
+    owner_id: SalesforceId | None = Field(None, examples=["0055g00000AbCdEFGH"])
+    owner_name: str | None = Field(None, examples=["Agent Smith"])
+    url: NonEmptyStr = Field(
+        description="Opens the record in Lightning Experience.",
+        examples=["https://acme.my.salesforce.com/lightning/r/Contact/0035g00000XyZabCDE/view"],
+    )
+    open_cases: int | None = Field(
+        None, ge=0, description="The Contact's open Cases (None for a Lead).", examples=[1]
+    )
+    open_tasks: int = Field(ge=0, description="The person's open Tasks.", examples=[0])
+
+
 class BotErrorReply(ErrorReply):
     """Any failed bot action; `fields` names e.g. the missing required fields."""
 
@@ -114,7 +134,7 @@ class BotErrorReply(ErrorReply):
 
 
 BotOkReply: TypeAlias = Annotated[
-    ObjectListReply | ObjectDescriptionReply, Field(discriminator="action")
+    ObjectListReply | ObjectDescriptionReply | VisitorFoundReply, Field(discriminator="action")
 ]
 BotActionReply: TypeAlias = Annotated[
     RecordWrittenReply | RecordFoundReply | RecordNotFoundReply | BotOkReply | BotErrorReply,

@@ -94,6 +94,10 @@ class SalesforceGateway(SalesforceOperations):
             fresh = await self._tokens.refresh(tenant_id, token)
             return await self._attempts(fresh, call, retry)
 
+    async def instance_url(self, tenant_id: str) -> str:
+        """The tenant's instance URL (where its records open), from its current token."""
+        return (await self._tokens.get(tenant_id)).instance_url
+
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._http.close()

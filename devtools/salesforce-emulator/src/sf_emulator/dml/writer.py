@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sf_emulator import ids, values
-from sf_emulator.dml import content, duplicates
+from sf_emulator.dml import campaigns, content, duplicates, people
 from sf_emulator.dml.coerce import coerce
 from sf_emulator.errors import SalesforceError, dml_error, entity_deleted, not_found
 from sf_emulator.schema.fields import FieldDef, ObjectDef
@@ -64,6 +64,7 @@ class Writer:
         record: Record = {}
         for f, raw in self._fields(obj, body, "createable"):
             record[f.name] = self._coerce(f, raw)
+        people.shape_new(self, obj.name, record)
         for f in obj.fields.values():
             if f.name not in record and f.defaulted_on_create and f.default is not None:
                 record[f.name] = f.default
@@ -109,12 +110,14 @@ class Writer:
         self._check_references(obj, record, written)
         self._check_who_what(obj, record)
         self._check_unique(obj, record, written)
+        campaigns.check_new_member(self, obj.name, record)
         duplicates.check(
             self.store, self.org, obj, record, self.version, self.allow_save, batch_ids
         )
         if obj.name == "ContentVersion":
             content.prepare_version(self, record)
         self.store.records.insert(self.org.id, obj, record)
+        people.after_save(self, obj.name, record)
         if obj.name == "ContentVersion":
             content.publish_version(self, record)
         return str(record["Id"])
@@ -131,6 +134,7 @@ class Writer:
         fields = self._fields(obj, body, "updateable")
         for f, raw in fields:
             record[f.name] = self._coerce(f, raw)
+        people.shape_update(self, obj.name, record, [f.name for f, _ in fields])
         self._require(obj, record, [f for f, _ in fields if f.required])
         self._assign(obj, record)
         stamp = values.now()
@@ -144,6 +148,7 @@ class Writer:
                 self.store, self.org, obj, record, self.version, self.allow_save, batch_ids
             )
         self.store.records.update(self.org.id, obj, record)
+        people.after_save(self, obj.name, record)
 
     def delete(self, obj: ObjectDef, record_id: str) -> None:
         if not obj.deletable:
@@ -151,6 +156,12 @@ class Writer:
         record = dict(self.load(obj, record_id))
         record.update(IsDeleted=True, SystemModstamp=values.now())
         self.store.records.delete(self.org.id, obj, record)
+        # What goes with it: a person account's contact, a campaign's or person's members.
+        for sobject, child in [
+            *people.after_delete(self, obj.name, record),
+            *campaigns.after_delete(self, obj.name, record),
+        ]:
+            self.delete(self.org.catalog.objects[sobject.lower()], child)
 
     def upsert(
         self,
@@ -227,6 +238,7 @@ class Writer:
             )
         if obj.name in CLOSED_STATUS:
             record["IsClosed"] = record.get("Status") == CLOSED_STATUS[obj.name]
+        campaigns.derive(obj.name, record)
 
     def _check_who_what(self, obj: ObjectDef, record: Record) -> None:
         """A Task whose WhoId is a Lead has no WhatId [S17]."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from sf_emulator.errors import SalesforceError
 from sf_emulator.schema.fields import FieldDef, ObjectDef
+from sf_emulator.schema.person_accounts import record_type, with_person_accounts
 from sf_emulator.schema.standard import standard_objects
 
 # Key prefixes of objects that references may name but the emulator does not store.
@@ -46,8 +47,14 @@ _DEFAULT_LENGTH = {
 class Catalog:
     """Object definitions for one org, looked up case-insensitively as SOQL does."""
 
-    def __init__(self, custom_fields: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, custom_fields: list[dict[str, Any]] | None = None, person_accounts: bool = False
+    ) -> None:
         objects = standard_objects()
+        objects["recordtype"] = record_type()
+        if person_accounts:
+            with_person_accounts(objects)
+        self.person_accounts = person_accounts
         for spec in custom_fields or []:
             obj = objects.get(str(spec.get("object", "")).lower())
             if obj is None:

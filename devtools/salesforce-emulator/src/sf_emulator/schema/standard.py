@@ -7,6 +7,7 @@ nillable and not defaulted on create.
 
 from __future__ import annotations
 
+from sf_emulator.schema.campaigns import campaign_objects
 from sf_emulator.schema.fields import (
     FieldDef,
     ObjectDef,
@@ -30,6 +31,52 @@ LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "C
 CASE_ORIGINS = ("Phone", "Email", "Web", "Chat")
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 PRIORITIES = ("High", "Normal", "Low")
+SALUTATIONS = ("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx.")
+ACCOUNT_TYPES = (
+    "Prospect",
+    "Customer - Direct",
+    "Customer - Channel",
+    "Channel Partner / Reseller",
+    "Installation Partner",
+    "Technology Partner",
+    "Other",
+)
+"""A new org's values (Object Reference, Account.Type)."""
+INDUSTRIES = (
+    "Agriculture",
+    "Apparel",
+    "Banking",
+    "Biotechnology",
+    "Chemicals",
+    "Communications",
+    "Construction",
+    "Consulting",
+    "Education",
+    "Electronics",
+    "Energy",
+    "Engineering",
+    "Entertainment",
+    "Environmental",
+    "Finance",
+    "Food & Beverage",
+    "Government",
+    "Healthcare",
+    "Hospitality",
+    "Insurance",
+    "Machinery",
+    "Manufacturing",
+    "Media",
+    "Not For Profit",
+    "Recreation",
+    "Retail",
+    "Shipping",
+    "Technology",
+    "Telecommunications",
+    "Transportation",
+    "Utilities",
+    "Other",
+)
+"""A new org's Industry values (Account and Lead)."""
 
 
 def _person(required_last: bool = True) -> list[FieldDef]:
@@ -62,7 +109,7 @@ def _lead() -> ObjectDef:
             text("Company", 255, nillable=False),
             picklist("Status", LEAD_STATUSES, default="Open - Not Contacted", nillable=False),
             picklist("LeadSource", LEAD_SOURCES),
-            picklist("Industry", ("Technology", "Retail")),
+            picklist("Industry", INDUSTRIES),
             long_text("Description"),
             text("Website", 255, type="url"),
             text("City", 40),
@@ -79,6 +126,7 @@ def _contact() -> ObjectDef:
         "Contacts",
         [
             *system_fields(),
+            picklist("Salutation", SALUTATIONS),
             *_person(),
             ref("AccountId", "Account", indexed=True),
             picklist("LeadSource", LEAD_SOURCES),
@@ -97,15 +145,24 @@ def _account() -> ObjectDef:
         [
             *system_fields(),
             text("Name", 255, nillable=False, indexed=True),
-            picklist("Type", ("Prospect", "Customer", "Partner", "Other")),
-            picklist("Industry", ("Technology", "Retail")),
+            picklist("Type", ACCOUNT_TYPES),
+            picklist("Industry", INDUSTRIES),
             text("Phone", 40, type="phone"),
             text("Website", 255, type="url"),
             text("AccountNumber", 40),
             FieldDef("NumberOfEmployees", "int"),
             long_text("Description"),
+            text("BillingStreet", 255),
             text("BillingCity", 40),
+            text("BillingState", 80),
+            text("BillingPostalCode", 20),
             text("BillingCountry", 80),
+            text("ShippingCity", 40),
+            text("ShippingCountry", 80),
+            ref("ParentId", "Account"),
+            picklist("AccountSource", LEAD_SOURCES),
+            text("Site", 80),
+            FieldDef("AnnualRevenue", "currency"),
         ],
     )
 
@@ -220,6 +277,7 @@ def standard_objects() -> dict[str, ObjectDef]:
         _task(),
         _user(),
         *content_objects(),
+        *campaign_objects(),
         _organization(),
     ]
     return {o.name.lower(): o for o in objs}

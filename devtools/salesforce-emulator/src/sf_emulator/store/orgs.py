@@ -49,6 +49,9 @@ class OrgSettings:
     off, DESC puts them last (the real default for DESC is inferred)."""
     soql_strict_datetimes: bool = False
     """Datetime literals only in the documented forms (`Z`, `+hh:mm`, `-hh:mm`) [S31]."""
+    person_accounts: bool = False
+    """Person Accounts are on [P1]: Account has the person fields and record types. Set when
+    the org is created (Salesforce cannot turn them off once on)."""
 
     @property
     def refresh_idle_s(self) -> float | None:
@@ -127,7 +130,13 @@ class OrgStore:
             return None
         settings = OrgSettings(**json.loads(row[4]))
         org = Org(
-            row[0], row[1], bool(row[2]), row[3], settings, row[5], Catalog(settings.custom_fields)
+            row[0],
+            row[1],
+            bool(row[2]),
+            row[3],
+            settings,
+            row[5],
+            Catalog(settings.custom_fields, settings.person_accounts),
         )
         self._cache[org_id] = org
         return org

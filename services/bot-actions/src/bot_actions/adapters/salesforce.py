@@ -49,6 +49,13 @@ class SalesforcePort(Protocol):
         self, tenant_id: str, sobject: str, record_id: str, fields: Mapping[str, JsonScalar]
     ) -> None: ...
 
+    @property
+    def api_version(self) -> str: ...
+
+    async def composite(self, tenant_id: str, body: Mapping[str, Any]) -> Mapping[str, Any]: ...
+
+    async def instance_url(self, tenant_id: str) -> str: ...
+
 
 class GatewaySalesforce:
     """`SalesforcePort` over the shared gateway and a per-tenant describe cache."""
@@ -88,6 +95,31 @@ class GatewaySalesforce:
     ) -> None:
         try:
             await self._gateway.update(tenant_id, sobject, record_id, fields)
+        except SalesforceAccessError as exc:
+            raise as_action_error(exc) from None
+
+    @property
+    def api_version(self) -> str:
+        return self._gateway.options.api_version
+
+    async def composite(self, tenant_id: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`POST /composite` (reads only, so transient failures are retried)."""
+        try:
+            answer = await self._gateway.restful(
+                tenant_id,
+                "composite",
+                method="POST",
+                json=dict(body),
+                operation="composite",
+                retry=True,
+            )
+        except SalesforceAccessError as exc:
+            raise as_action_error(exc) from None
+        return dict(answer or {})
+
+    async def instance_url(self, tenant_id: str) -> str:
+        try:
+            return await self._gateway.instance_url(tenant_id)
         except SalesforceAccessError as exc:
             raise as_action_error(exc) from None
 

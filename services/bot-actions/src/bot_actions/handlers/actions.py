@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot_actions.adapters.salesforce import SalesforcePort
-from bot_actions.domain import drafts, queries, replies
+from bot_actions.domain import drafts, lookup, queries, replies
 from bot_actions.domain.errors import ActionError
 from chat_contracts.bot import (
     CreateRecordRequest,
@@ -20,6 +20,7 @@ from chat_contracts.bot import (
     FindRecordBySoqlRequest,
     FindRecordRequest,
     ListObjectsRequest,
+    LookupVisitorRequest,
 )
 from chat_contracts.bot_replies import (
     BotErrorCode,
@@ -29,6 +30,7 @@ from chat_contracts.bot_replies import (
     RecordFoundReply,
     RecordNotFoundReply,
     RecordWrittenReply,
+    VisitorFoundReply,
 )
 from chat_runtime.logging import get_logger
 
@@ -40,6 +42,7 @@ BotRequest = (
     | FindRecordBySoqlRequest
     | ListObjectsRequest
     | DescribeObjectRequest
+    | LookupVisitorRequest
 )
 BotReply = (
     RecordWrittenReply
@@ -47,6 +50,7 @@ BotReply = (
     | RecordNotFoundReply
     | ObjectListReply
     | ObjectDescriptionReply
+    | VisitorFoundReply
     | BotErrorReply
 )
 FindReply = RecordFoundReply | RecordNotFoundReply
@@ -76,6 +80,8 @@ class BotActions:
                     return await self.list_objects(request)
                 case DescribeObjectRequest():
                     return await self.describe_object(request)
+                case LookupVisitorRequest():
+                    return await self.lookup_visitor(request)
         except ActionError as exc:
             return exc.reply(request.tenant_id)
         except Exception:
@@ -125,6 +131,19 @@ class BotActions:
     async def describe_object(self, req: DescribeObjectRequest) -> ObjectDescriptionReply:
         schema = await self.sf.schema(req.tenant_id, req.object)
         return replies.description_reply(req.tenant_id, schema)
+
+    async def lookup_visitor(self, req: LookupVisitorRequest) -> VisitorFoundReply | FindReply:
+        who = lookup.visitor(req)
+        if who is None:
+            return RecordNotFoundReply(tenant_id=req.tenant_id)
+        body = lookup.composite_request(who, self.sf.api_version)
+        answer = await self.sf.composite(req.tenant_id, body)
+        try:
+            found = lookup.reply(req.tenant_id, answer, await self.sf.instance_url(req.tenant_id))
+        except lookup.LookupFailed as exc:
+            message = f"Salesforce: {exc.error_code}: {exc.message}"
+            raise ActionError(BotErrorCode.SALESFORCE_ERROR, message) from None
+        return found
 
     @asynccontextmanager
     async def _matching_lock(
