@@ -105,3 +105,52 @@ async def test_support_creates_the_account_once_when_told_to(crm: Crm) -> None:
     assert account["Name"] == "Globex"
     rows = query(crm, tenant, "SELECT AccountId FROM Contact WHERE Id IN {}", [first, second])
     assert [r["AccountId"] for r in rows] == [account["Id"]] * 2
+
+
+async def test_a_visitor_joins_the_campaign_of_the_page_once(crm: Crm) -> None:
+    tenant, _ = crm.tenant(records={"Campaign": [{"Name": "Spring Sale", "IsActive": True}]})
+    [campaign] = query(crm, tenant, "SELECT Id FROM Campaign")
+    await crm.configure(TenantSettings(tenant_id=tenant, campaign={"member_status": "Responded"}))
+    page = "https://acme.test/pricing?utm_source=ads&utm_campaign=spring%20sale"
+    first = chat(tenant, visitor={"email": "camp@acme.example"}, request_page=page)
+    await crm.producer.conversations(crm.topics.conversations, [first])
+    [result] = await crm.results.wait(tenant, [first.chat_id], timeout=20)
+    assert result.person is not None
+    # The same chat delivered again, and the visitor's next chat: still one membership.
+    again = chat(tenant, visitor={"email": "camp@acme.example"}, request_page=page)
+    await crm.producer.conversations(crm.topics.conversations, [first, again])
+    await crm.results.wait(tenant, [first.chat_id, again.chat_id], count=1, timeout=20)
+    await crm.results.wait(tenant, [first.chat_id], count=2, timeout=20)
+    members = query(crm, tenant, "SELECT CampaignId, LeadId, Status FROM CampaignMember")
+    assert members == [
+        {
+            "attributes": members[0]["attributes"],
+            "CampaignId": campaign["Id"],
+            "LeadId": result.person.record_id,
+            "Status": "Responded",
+        }
+    ]
+
+
+async def test_a_campaign_id_from_a_custom_variable_and_an_unknown_one(crm: Crm) -> None:
+    tenant, _ = crm.tenant(
+        records={
+            "Campaign": [{"Name": "Webinar"}],
+            "Contact": [{"LastName": "Known", "Email": "known@acme.example"}],
+        }
+    )
+    [campaign] = query(crm, tenant, "SELECT Id FROM Campaign")
+    [contact] = query(crm, tenant, "SELECT Id FROM Contact")
+    rule = {"source": "custom_variables.campaign", "match": "id"}
+    await crm.configure(TenantSettings(tenant_id=tenant, campaign=rule))
+    known = chat(
+        tenant,
+        visitor={"email": "known@acme.example"},
+        custom_variables={"campaign": campaign["Id"]},
+    )
+    stray = chat(tenant, custom_variables={"campaign": "701000000000000AAA"})  # no such one
+    await crm.producer.conversations(crm.topics.conversations, [known, stray])
+    done = await crm.results.wait(tenant, [known.chat_id, stray.chat_id], timeout=20)
+    assert [r.status for r in done] == ["ok", "ok"]  # a campaign problem never fails a chat
+    [member] = query(crm, tenant, "SELECT ContactId FROM CampaignMember")
+    assert member["ContactId"] == contact["Id"]

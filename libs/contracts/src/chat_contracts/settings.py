@@ -73,6 +73,37 @@ def is_mappable_source(source: str) -> bool:
     return any(source.startswith(p) and len(source) > len(p) for p in MAPPABLE_SOURCE_PREFIXES)
 
 
+UTM_CAMPAIGN: Final = "request_page.utm_campaign"
+"""A campaign source: the `utm_campaign` parameter of the page the chat started on."""
+
+
+class CampaignRule(ContractModel):
+    """Make each visitor a member (`CampaignMember`) of the chat's campaign, once per person
+    and campaign."""
+
+    source: NonEmptyStr = Field(
+        UTM_CAMPAIGN,
+        description=(
+            "Where the chat's campaign is: `request_page.utm_campaign`, or a mappable "
+            "conversation field such as `custom_variables.campaign_id`."
+        ),
+        examples=["custom_variables.campaign_id"],
+    )
+    match: Literal["id", "name"] = Field(
+        "name", description="The value is the Campaign's Id, or its Name (any case)."
+    )
+    member_status: NonEmptyStr | None = Field(
+        None, description="CampaignMember.Status; null: the campaign's default."
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value != UTM_CAMPAIGN and not is_mappable_source(value):
+            raise ValueError(f"{value!r} is not a campaign source")
+        return value
+
+
 class FieldMappingRule(ContractModel):
     """Write one conversation field into one Salesforce field (custom `__c` fields too)."""
 
@@ -113,6 +144,9 @@ class TenantSettings(Envelope):
     )
     create_account: bool = Field(
         False, description="Support mode: create that Account when none is found."
+    )
+    campaign: CampaignRule | None = Field(
+        None, description="Campaign membership from the chat's campaign; null: none."
     )
     sales_match_contacts: bool = Field(
         True,

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from crm_sync.domain import campaigns
 from crm_sync.domain.chat_records import file_record
 from crm_sync.domain.errors import Action, classify, dead_letter_reason, too_long_limits
 from crm_sync.domain.matching import could_be_found
-from crm_sync.domain.plan import ACTS_KNOWN, ACTS_NEW, FILES, NEW_ACCOUNTS, UPDATES, RoundPlan
+from crm_sync.domain.plan import (
+    ACTS_KNOWN,
+    ACTS_NEW,
+    FILES,
+    MEMBERS,
+    NEW_ACCOUNTS,
+    UPDATES,
+    RoundPlan,
+)
 from crm_sync.domain.salesforce import (
     NewRecord,
     RecordError,
@@ -94,6 +103,13 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
                 work.transient = outcome.errors[0]
             else:  # a rule refusing the update does not lose the chat: it is written anyway
                 work.update_pending, work.update_given_up = False, True
+    for index, work in enumerate(plan.members):
+        answer = _result(results, MEMBERS, index).errors
+        first = answer[0] if answer else None
+        # Joined, already a member, or refused for good: done. Only a halted or locked
+        # step is tried again (in a round the chat needs anyway).
+        if campaigns.joined(first) or first is None or classify(first) is not Action.RETRY:
+            work.campaign_done = True
     for name in (ACTS_KNOWN, ACTS_NEW):
         for index, work in enumerate(plan.activities.get(name, [])):
             outcome = _result(results, name, index)

@@ -23,6 +23,7 @@ from crm_sync.domain.accounts import (
     new_account,
     website_variants,
 )
+from crm_sync.domain.campaigns import campaign_value
 from crm_sync.domain.chat_records import activity_record, dedupe_keys, person_record
 from crm_sync.domain.matching import (
     PersonMatch,
@@ -54,6 +55,8 @@ NAMESAKES = "namesakes"
 NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
 NEW_ALLOWED = "pa"
 ACCOUNTS, NEW_ACCOUNTS = "accounts", "ac"
+CAMPAIGNS, MEMBERS = "campaigns", "m"
+"""Campaigns by name (the `campaign` setting); the memberships written."""
 """Support mode: the Accounts new Contacts join, read by company or domain; those created."""
 """New persons saved despite the org's alert-level duplicate rules (sent first, alone)."""
 _BASE = ("Id", "Email", "Phone", "FirstName", "LastName", "LastModifiedDate")
@@ -129,6 +132,11 @@ def read_queries(
     )
     if namesakes:
         queries[NAMESAKES] = InQuery(person, fields, "LastName", tuple(namesakes))
+    rule = settings.campaign
+    if rule is not None and rule.match == "name":
+        wanted = sorted({v for w in works if (v := campaign_value(w.conversation, rule))})
+        if wanted:
+            queries[CAMPAIGNS] = InQuery("Campaign", ("Id", "Name"), "Name", tuple(wanted))
     if settings.mode == "support" and (accounts := _account_query(works, settings)):
         queries[ACCOUNTS] = accounts
     if settings.mode == "sales" and settings.sales_match_contacts:
@@ -153,6 +161,8 @@ class RoundPlan:
         default_factory=lambda: {NEW_ALLOWED: [], NEW_PERSONS: []}
     )
     """Per step (allowSave or not), the chats of each new person."""
+    members: list[ChatWork] = field(default_factory=list)
+    """The chat of each campaign membership written."""
     new_accounts: list[list[ChatWork]] = field(default_factory=list)
     """The chats whose new Contact joins each new Account."""
     updates: list[list[ChatWork]] = field(default_factory=list)
@@ -179,6 +189,10 @@ class _Planner:
         self.phones = by_phone(reads.get(PHONES), region)
         self.acts = {str(r.get(ctx.key_field)): r for r in reads.get(ACTIVITIES)}
         self.namesakes = reads.get(NAMESAKES)
+        self.campaigns = {
+            str(r.get("Name", "")).strip().lower(): str(r["Id"]) for r in reads.get(CAMPAIGNS)
+        }
+        self.members: list[NewRecord] = []
         self.accounts = by_key(reads.get(ACCOUNTS))
         self.account_index: dict[AccountKey, int] = {}
         self.contact_emails = by_email(reads.get(CONTACTS))
@@ -223,6 +237,7 @@ class _Planner:
             work.update_pending = bool(change)
             if change:
                 self.updates.setdefault(match.id, []).append((work, change))
+        self._join_campaign(work, person)
         if work.activity_id is None:
             step = ACTS_NEW if isinstance(person, Ref) else ACTS_KNOWN
             self.records[step].append(activity_record(work, ctx, person, work.owner.id))
@@ -255,6 +270,25 @@ class _Planner:
         first, last = names(work.conversation)
         if not could_be_found(first, last, visitor.company, visitor.phone_e164):
             work.duplicate_rule = "allow"
+
+    def _join_campaign(self, work: ChatWork, person: str | Ref | None) -> None:
+        rule = self.ctx.settings.campaign
+        if rule is None or work.campaign_done or person is None:
+            return
+        value = campaign_value(work.conversation, rule)
+        campaign = value if rule.match == "id" else self.campaigns.get((value or "").lower())
+        if campaign is None:
+            work.campaign_done = True  # no such campaign: nothing to join
+            return
+        sobject = work.person_object if work.person_id is not None else self.ctx.person_object
+        fields: dict[str, FieldValue] = {
+            "CampaignId": campaign,
+            "LeadId" if sobject == "Lead" else "ContactId": person,
+        }
+        if rule.member_status:
+            fields["Status"] = rule.member_status
+        self.members.append(NewRecord("CampaignMember", fields))
+        self.plan.members.append(work)
 
     def _account(self, work: ChatWork) -> str | Ref | None:
         """Support mode: the Account the new Contact joins (found, or created in this
@@ -335,6 +369,8 @@ class _Planner:
                 records.append(NewRecord(sobject, {"Id": person_id, **fields}))
                 plan.updates.append([w for w, _ in items])
             plan.steps.append(WriteStep(UPDATES, "update", tuple(records)))
+        if self.members:
+            plan.steps.append(WriteStep(MEMBERS, "create", tuple(self.members)))
         for name, records in self.records.items():
             if records:
                 plan.steps.append(WriteStep(name, "create", tuple(records)))

@@ -71,6 +71,8 @@ class ChatWork:
     activity_created: bool = False
     update_pending: bool = False
     update_given_up: bool = False
+    campaign_done: bool = False
+    """Its campaign membership was written, found already there, or given up."""
     account_refused: bool = False
     """Creating the Account a new Contact should join failed: the Contact goes without."""
     files: list[PendingFile] = field(default_factory=list)
