@@ -169,6 +169,19 @@ def test_parse_refuses_another_tenant_and_contract_errors_by_field() -> None:
     ]
 
 
+def test_chat_metrics_are_sources_the_settings_accept() -> None:
+    metrics = ("rating", "rating_comment", "wait_s", "duration_s", "department", "tags")
+    body = {
+        "mode": "support",
+        "field_mapping": [
+            {"object": "Case", "source": m, "target": f"M{i}__c"} for i, m in enumerate(metrics)
+        ],
+    }
+    parsed = parse_settings(TENANT, body)
+    assert isinstance(parsed, TenantSettings), parsed
+    assert [r.source for r in parsed.field_mapping] == list(metrics)
+
+
 def test_the_form_keeps_fields_it_does_not_show_and_drops_empty_rows() -> None:
     current = settings(batch_linger_ms=120, match_by_phone=True).model_dump(mode="json")
     body = settings_body_from_form(

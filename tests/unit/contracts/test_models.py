@@ -159,6 +159,17 @@ def test_raw_event_parses_either_event_and_checks_the_tenant() -> None:
         )
 
 
+def test_chat_metrics_in_the_webhook_must_be_numbers_a_chat_can_have() -> None:
+    chat = CHAT_ENDED_BODY["chat"]
+    assert isinstance(chat, dict)
+    metrics = {"rating": "5", "wait_s": 3.5, "duration_s": 60, "tags": ["a", 7]}
+    event = ChatEndedEvent.model_validate({**CHAT_ENDED_BODY, "chat": {**chat, **metrics}})
+    assert (event.chat.rating, event.chat.wait_s, event.chat.tags) == (5, 3.5, ("a", "7"))
+    for bad in ({"rating": -1}, {"wait_s": "inf"}, {"duration_s": -2}, {"rating": "nan"}):
+        with pytest.raises(ValidationError):
+            ChatEndedEvent.model_validate({**CHAT_ENDED_BODY, "chat": {**chat, **bad}})
+
+
 def test_raw_event_refuses_an_unknown_event() -> None:
     body = {**OFFLINE_BODY, "event": "chat.started"}
     with pytest.raises(ValidationError):
@@ -277,6 +288,8 @@ def test_settings_validate_the_field_mapping() -> None:
     assert TenantSettings(tenant_id=T, field_mapping=(rule,)).mode == "sales"
     with pytest.raises(ValidationError, match="mappable"):
         FieldMappingRule(object="Lead", source="visitor.password", target="X__c")
+    for metric in ("rating", "rating_comment", "wait_s", "duration_s", "department", "tags"):
+        assert FieldMappingRule(object="Case", source=metric, target="X__c").source == metric
     with pytest.raises(ValidationError, match="mapped twice"):
         TenantSettings(tenant_id=T, field_mapping=(rule, rule.model_copy()))
     with pytest.raises(ValidationError):

@@ -48,6 +48,12 @@ MAPPABLE_SOURCE_FIELDS: Final = frozenset(
         "visitor.company",
         "agent.email",
         "agent.name",
+        "rating",
+        "rating_comment",
+        "wait_s",
+        "duration_s",
+        "department",
+        "tags",
     }
 )
 """Conversation fields a mapping may read; `custom_fields.<name>` and

@@ -34,7 +34,11 @@ def source_value(conversation: Conversation, source: str) -> Any:
 
 
 def coerce(value: Any, field_type: str | None) -> FieldValue:
-    """A source value in the JSON form a field of `field_type` accepts (None: leave out)."""
+    """A source value in the JSON form a field of `field_type` accepts (None: leave out).
+    Several values (a chat's tags) are one multi-select value, else a list for people."""
+    if isinstance(value, tuple | list):
+        separator = ";" if field_type == "multipicklist" else ", "
+        value = separator.join(str(v) for v in value if v not in (None, ""))
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -83,7 +87,7 @@ def mapped_fields(
         name = spec.name if spec else rule.target
         if value is not None:
             out[name] = value
-        elif source not in (None, "") and dropped is not None:
+        elif source not in (None, "", ()) and dropped is not None:
             dropped.add(f"{schema.name}.{name}")
     return out
 
