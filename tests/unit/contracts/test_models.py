@@ -296,6 +296,30 @@ def test_settings_validate_the_field_mapping() -> None:
         TenantSettings(tenant_id=T, batch_max_size=201)
 
 
+def test_a_mapping_rule_takes_a_source_or_a_constant_and_may_translate() -> None:
+    old = {"object": "Lead", "source": "visitor.company", "target": "Company"}
+    assert FieldMappingRule.model_validate(old).value is None  # stored rules still valid
+    constant = FieldMappingRule(object="Lead", value="Chat", target="LeadSource")
+    assert (constant.source, constant.value) == (None, "Chat")
+    assert FieldMappingRule.model_validate({**old, "source": None, "value": True}).value == "true"
+    table = {"sales": "Web - Sales", "support": "Web - Support"}
+    translated = FieldMappingRule(
+        object="Lead", source="department", target="LeadSource", translate=table, default="Web"
+    )
+    assert translated.translate == table
+    for bad, match in (
+        ({"source": None}, "a source or a constant"),
+        ({"value": "Chat"}, "not both"),
+        ({"source": None, "value": ""}, "at least 1"),
+        ({"source": None, "value": "Chat", "translate": table}, "only a source"),
+        ({"default": "Web"}, "only with a translation"),
+        ({"translate": {"Sales": "A", "sales": "B"}}, "twice"),
+        ({"translate": {"sales": ""}}, "at least 1"),
+    ):
+        with pytest.raises(ValidationError, match=match):
+            FieldMappingRule.model_validate({**old, **bad})
+
+
 def test_create_command_needs_content_and_one_tenant() -> None:
     conv = conversation()
     command = CreateRecordCommand(tenant_id=T, object="Task", conversation=conv)
