@@ -283,6 +283,30 @@ def test_the_form_keeps_fields_it_does_not_show_and_drops_empty_rows() -> None:
     assert parsed.field_mapping == (rule("Contact", "visitor.company", "Order_Number__c"),)
 
 
+def test_the_form_takes_constants_and_translations_one_per_line() -> None:
+    current = settings().model_dump(mode="json")
+    form = {
+        "map_object_0": "Lead",
+        "map_value_0": " Chat ",
+        "map_target_0": "LeadSource",
+        "map_object_1": "Lead",
+        "map_source_1": "department",
+        "map_translate_1": "sales = Web - Sales\r\n\r\n support=Web",
+        "map_default_1": "",
+        "map_target_1": "Tier__c",
+    }
+    parsed = parse_settings(TENANT, settings_body_from_form(form, current))
+    assert isinstance(parsed, TenantSettings), parsed
+    constant, translated = parsed.field_mapping
+    assert (constant.source, constant.value) == (None, "Chat")
+    assert translated.translate == {"sales": "Web - Sales", "support": "Web"}
+    assert translated.default is None
+    bad = dict(form, map_translate_1="sales Web")  # no "=": named, not dropped
+    assert fields_of(_problems(parse_settings(TENANT, settings_body_from_form(bad, current)))) == [
+        "field_mapping.1.translate.sales Web"
+    ]
+
+
 def _problems(result: TenantSettings | tuple[SettingsProblem, ...]) -> tuple[SettingsProblem, ...]:
     assert not isinstance(result, TenantSettings), result
     return result
