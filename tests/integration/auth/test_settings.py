@@ -235,3 +235,66 @@ async def test_the_page_form_saves_and_shows_errors_inline(
     assert [(r.object, r.source, r.target) for r in record.field_mapping] == [
         ("Case", "visitor.company", "Subject")
     ]
+
+
+async def test_constants_and_translations_are_checked_against_the_orgs_picklists(
+    auth: RunningAuth,
+    sf_emulator: SalesforceEmulator,
+    tenant: str,
+    topics: AuthTopics,
+    kafka_bootstrap: str,
+) -> None:
+    tier = {"object": "Lead", "name": "Tier__c", "type": "picklist", "restricted": True}
+    restricted_org = sf_emulator.create_org(
+        name="Acme Tiers",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        custom_fields=[{**tier, "picklist": ["Gold", "Silver"]}],
+    )
+    await connect_tenant(auth, sf_emulator, restricted_org, tenant)
+    lead_source = {"object": "Lead", "value": "Chat", "target": "LeadSource"}
+    tiers = {
+        "object": "Lead",
+        "source": "department",
+        "target": "Tier__c",
+        "translate": {"sales": "Gold", "vip": "Platinum"},
+    }
+    async with auth.http() as web:
+        refused = await web.put(
+            "/admin/settings",
+            params={"tenant": tenant},
+            headers=ADMIN,
+            json={"field_mapping": [lead_source, tiers]},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["problems"] == [
+            {
+                "field": "field_mapping.1.translate.vip",
+                "message": "Lead.Tier__c has no value 'Platinum' (restricted picklist)",
+            }
+        ]
+        assert await stored_values(kafka_bootstrap, topics, tenant) == []
+        tiers["translate"] = {"sales": "Gold", "vip": "gold"}
+        saved = await web.put(
+            "/admin/settings",
+            params={"tenant": tenant},
+            headers=ADMIN,
+            json={"field_mapping": [lead_source, tiers]},
+        )
+        assert saved.status_code == 200, saved.text
+    [stored] = await stored_values(kafka_bootstrap, topics, tenant)
+    assert stored.field_mapping[0].value == "Chat"
+    assert stored.field_mapping[1].translate == {"sales": "Gold", "vip": "gold"}
+    form = {
+        **await link_for(auth, tenant),
+        "action": "save_settings",
+        "map_object_0": "Lead",
+        "map_value_0": "Platinum",
+        "map_target_0": "Tier__c",
+    }
+    async with auth.http() as web:
+        bad = await web.post("/connect", data=form)
+    assert bad.status_code == 422
+    assert "Lead.Tier__c has no value &#x27;Platinum&#x27; (restricted picklist)" in bad.text
+    assert 'name="map_value_0" id="map-value-0" value="Platinum"' in bad.text
+    assert len(await stored_values(kafka_bootstrap, topics, tenant)) == 1  # unchanged

@@ -124,5 +124,25 @@ def test_the_page_shows_the_settings_and_inline_errors() -> None:
     assert 'value="save_settings"' in html
 
 
+def test_the_page_shows_constants_translations_and_their_errors_in_the_row() -> None:
+    values = TenantSettings(tenant_id="t1").model_dump(mode="json")
+    values["field_mapping"] = [
+        {"object": "Lead", "value": "Chat", "target": "LeadSource"},
+        {
+            "object": "Lead",
+            "source": "department",
+            "target": "Tier__c",
+            "translate": {"sales": "Gold", "vip": "Platinum"},
+            "default": "Silver",
+        },
+    ]
+    problem = SettingsProblem("field_mapping.1.translate.vip", "Lead.Tier__c has no 'Platinum'")
+    html = connect_page(status_of("t1", record()), PARAMS, settings=values, problems=(problem,))
+    assert 'name="map_value_0" id="map-value-0" value="Chat"' in html
+    assert ">sales = Gold\nvip = Platinum</textarea>" in html
+    assert 'name="map_default_1" id="map-default-1" value="Silver"' in html
+    assert '<td><span class="field-error">Lead.Tier__c has no &#x27;Platinum&#x27;</span>' in html
+
+
 def test_the_page_has_no_settings_section_without_values() -> None:
     assert 'id="settings"' not in connect_page(status_of("t1", None), PARAMS)

@@ -169,6 +169,94 @@ def test_parse_refuses_another_tenant_and_contract_errors_by_field() -> None:
     ]
 
 
+def test_chat_metrics_are_sources_the_settings_accept() -> None:
+    metrics = ("rating", "rating_comment", "wait_s", "duration_s", "department", "tags")
+    body = {
+        "mode": "support",
+        "field_mapping": [
+            {"object": "Case", "source": m, "target": f"M{i}__c"} for i, m in enumerate(metrics)
+        ],
+    }
+    parsed = parse_settings(TENANT, body)
+    assert isinstance(parsed, TenantSettings), parsed
+    assert [r.source for r in parsed.field_mapping] == list(metrics)
+
+
+def typed(name: str, type_: str, *values: str, restricted: bool = False) -> dict[str, Any]:
+    picklist = [{"value": v, "active": True} for v in values]
+    return {
+        **field(name, updateable=False),
+        "type": type_,
+        "picklistValues": picklist,
+        "restrictedPicklist": restricted,
+    }
+
+
+def typed_org() -> dict[str, dict[str, Any] | None]:
+    lead = sobject(
+        "Lead",
+        typed("LeadSource", "picklist", "Web", "Chat"),
+        typed("Tier__c", "picklist", "Gold", "Silver", restricted=True),
+        {**typed("Team__c", "picklist", "Gold", restricted=True), "updateable": True},
+        typed("Seats__c", "int"),
+        typed("Vip__c", "boolean"),
+        typed("Since__c", "date"),
+        {**typed("RecordTypeId", "reference"), "length": 18},
+    )
+    return org(Lead=lead)
+
+
+def test_constants_and_translations_are_checked_against_the_field() -> None:
+    table = {"sales": "Gold", "care": "Platinum"}
+    rules = [
+        {"object": "Lead", "value": "Chatbot", "target": "LeadSource"},  # open picklist: fine
+        {"object": "Lead", "value": "Platinum", "target": "Tier__c"},
+        {"object": "Lead", "value": "many", "target": "Seats__c"},
+        {"object": "Lead", "value": "perhaps", "target": "Vip__c"},
+        {"object": "Lead", "value": "May 1st", "target": "Since__c"},
+        {"object": "Lead", "value": "not-an-id", "target": "RecordTypeId"},
+        {
+            "object": "Lead",
+            "source": "department",
+            "target": "Team__c",
+            "translate": table,
+            "default": "Bronze",
+        },
+    ]
+    value = settings(update_policy="update_from_chat", field_mapping=rules)
+    problems = problems_with(value, typed_org())
+    assert [(p.field, p.message) for p in problems] == [
+        ("field_mapping.1.value", "Lead.Tier__c has no value 'Platinum' (restricted picklist)"),
+        ("field_mapping.2.value", "Lead.Seats__c takes a whole number, not 'many'"),
+        ("field_mapping.3.value", "Lead.Vip__c takes true or false, not 'perhaps'"),
+        ("field_mapping.4.value", "Lead.Since__c takes a date (2024-05-31), not 'May 1st'"),
+        ("field_mapping.5.value", "Lead.RecordTypeId takes a Salesforce id, not 'not-an-id'"),
+        (
+            "field_mapping.6.translate.care",
+            "Lead.Team__c has no value 'Platinum' (restricted picklist)",
+        ),
+        ("field_mapping.6.default", "Lead.Team__c has no value 'Bronze' (restricted picklist)"),
+    ]
+    any_case = [{"object": "Lead", "value": "gold", "target": "tier__c"}]  # as crm-sync
+    assert problems_with(settings(field_mapping=any_case), typed_org()) == ()
+
+
+def test_a_constant_needs_only_create_access_even_when_the_policy_updates() -> None:
+    rules = [{"object": "Lead", "value": "Chat", "target": "LeadSource"}]
+    value = settings(update_policy="update_from_chat", field_mapping=rules)
+    assert problems_with(value, typed_org()) == ()  # LeadSource is not updateable here
+
+
+def test_a_record_type_must_be_one_the_org_offers_when_it_lists_them() -> None:
+    describes = typed_org()
+    lead = describes["Lead"]
+    assert lead is not None
+    lead["recordTypeInfos"] = [{"recordTypeId": "012000000000000AAA", "available": True}]
+    rules = [{"object": "Lead", "value": "0125g000000AbCdEAA", "target": "RecordTypeId"}]
+    (problem,) = problems_with(settings(field_mapping=rules), describes)
+    assert problem.message == "Lead has no record type 0125g000000AbCdEAA available"
+
+
 def test_the_form_keeps_fields_it_does_not_show_and_drops_empty_rows() -> None:
     current = settings(batch_linger_ms=120, match_by_phone=True).model_dump(mode="json")
     body = settings_body_from_form(
@@ -193,6 +281,30 @@ def test_the_form_keeps_fields_it_does_not_show_and_drops_empty_rows() -> None:
     assert parsed.match_by_phone is False  # an unticked box is not sent
     assert parsed.company_placeholder == "Unknown"
     assert parsed.field_mapping == (rule("Contact", "visitor.company", "Order_Number__c"),)
+
+
+def test_the_form_takes_constants_and_translations_one_per_line() -> None:
+    current = settings().model_dump(mode="json")
+    form = {
+        "map_object_0": "Lead",
+        "map_value_0": " Chat ",
+        "map_target_0": "LeadSource",
+        "map_object_1": "Lead",
+        "map_source_1": "department",
+        "map_translate_1": "sales = Web - Sales\r\n\r\n support=Web",
+        "map_default_1": "",
+        "map_target_1": "Tier__c",
+    }
+    parsed = parse_settings(TENANT, settings_body_from_form(form, current))
+    assert isinstance(parsed, TenantSettings), parsed
+    constant, translated = parsed.field_mapping
+    assert (constant.source, constant.value) == (None, "Chat")
+    assert translated.translate == {"sales": "Web - Sales", "support": "Web"}
+    assert translated.default is None
+    bad = dict(form, map_translate_1="sales Web")  # no "=": named, not dropped
+    assert fields_of(_problems(parse_settings(TENANT, settings_body_from_form(bad, current)))) == [
+        "field_mapping.1.translate.sales Web"
+    ]
 
 
 def _problems(result: TenantSettings | tuple[SettingsProblem, ...]) -> tuple[SettingsProblem, ...]:

@@ -159,6 +159,17 @@ def test_raw_event_parses_either_event_and_checks_the_tenant() -> None:
         )
 
 
+def test_chat_metrics_in_the_webhook_must_be_numbers_a_chat_can_have() -> None:
+    chat = CHAT_ENDED_BODY["chat"]
+    assert isinstance(chat, dict)
+    metrics = {"rating": "5", "wait_s": 3.5, "duration_s": 60, "tags": ["a", 7]}
+    event = ChatEndedEvent.model_validate({**CHAT_ENDED_BODY, "chat": {**chat, **metrics}})
+    assert (event.chat.rating, event.chat.wait_s, event.chat.tags) == (5, 3.5, ("a", "7"))
+    for bad in ({"rating": -1}, {"wait_s": "inf"}, {"duration_s": -2}, {"rating": "nan"}):
+        with pytest.raises(ValidationError):
+            ChatEndedEvent.model_validate({**CHAT_ENDED_BODY, "chat": {**chat, **bad}})
+
+
 def test_raw_event_refuses_an_unknown_event() -> None:
     body = {**OFFLINE_BODY, "event": "chat.started"}
     with pytest.raises(ValidationError):
@@ -277,10 +288,36 @@ def test_settings_validate_the_field_mapping() -> None:
     assert TenantSettings(tenant_id=T, field_mapping=(rule,)).mode == "sales"
     with pytest.raises(ValidationError, match="mappable"):
         FieldMappingRule(object="Lead", source="visitor.password", target="X__c")
+    for metric in ("rating", "rating_comment", "wait_s", "duration_s", "department", "tags"):
+        assert FieldMappingRule(object="Case", source=metric, target="X__c").source == metric
     with pytest.raises(ValidationError, match="mapped twice"):
         TenantSettings(tenant_id=T, field_mapping=(rule, rule.model_copy()))
     with pytest.raises(ValidationError):
         TenantSettings(tenant_id=T, batch_max_size=201)
+
+
+def test_a_mapping_rule_takes_a_source_or_a_constant_and_may_translate() -> None:
+    old = {"object": "Lead", "source": "visitor.company", "target": "Company"}
+    assert FieldMappingRule.model_validate(old).value is None  # stored rules still valid
+    constant = FieldMappingRule(object="Lead", value="Chat", target="LeadSource")
+    assert (constant.source, constant.value) == (None, "Chat")
+    assert FieldMappingRule.model_validate({**old, "source": None, "value": True}).value == "true"
+    table = {"sales": "Web - Sales", "support": "Web - Support"}
+    translated = FieldMappingRule(
+        object="Lead", source="department", target="LeadSource", translate=table, default="Web"
+    )
+    assert translated.translate == table
+    for bad, match in (
+        ({"source": None}, "a source or a constant"),
+        ({"value": "Chat"}, "not both"),
+        ({"source": None, "value": ""}, "at least 1"),
+        ({"source": None, "value": "Chat", "translate": table}, "only a source"),
+        ({"default": "Web"}, "only with a translation"),
+        ({"translate": {"Sales": "A", "sales": "B"}}, "twice"),
+        ({"translate": {"sales": ""}}, "at least 1"),
+    ):
+        with pytest.raises(ValidationError, match=match):
+            FieldMappingRule.model_validate({**old, **bad})
 
 
 def test_create_command_needs_content_and_one_tenant() -> None:

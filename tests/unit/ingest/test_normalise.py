@@ -133,3 +133,43 @@ def test_the_message_id_is_the_uuid5_of_the_raw_event_key() -> None:
     expected = uuid.uuid5(CONVERSATION_ID_NAMESPACE, "10000|event:evt-1")
     assert message_id(raw) == str(expected)
     assert run(CHAT).conversation.message_id == expected
+
+
+def test_chat_metrics_are_carried_cleaned() -> None:
+    body = chat()
+    body["chat"] |= {
+        "rating": 4,
+        "rating_comment": "Quick <b>and</b> kind",
+        "wait_s": 12.4,
+        "duration_s": 300,
+        "department": "  Sales  EMEA ",
+        "tags": [" pricing ", "", "demo", "pricing"],
+    }
+    c = run(body).conversation
+    assert (c.rating, c.rating_comment) == (4, "Quick and kind")
+    assert (c.wait_s, c.duration_s) == (12, 300)  # whole seconds
+    assert c.department == "Sales EMEA"
+    assert c.tags == ("pricing", "demo")  # trimmed, empties and repeats left out
+
+
+def test_without_metrics_the_duration_is_the_chats_own_length() -> None:
+    c = run(CHAT).conversation
+    assert (c.rating, c.rating_comment, c.wait_s, c.department, c.tags) == (
+        None,
+        None,
+        None,
+        None,
+        (),
+    )
+    assert c.duration_s == 300  # 11:55 to 12:00
+    assert run(OFFLINE).conversation.duration_s is None
+
+
+def test_a_fractional_rating_stays_a_fraction_and_a_whole_one_an_integer() -> None:
+    body = chat()
+    body["chat"]["rating"] = 4.5
+    assert run(body).conversation.rating == 4.5
+    body["chat"]["rating"] = 5.0
+    rating = run(body).conversation.rating
+    assert rating == 5
+    assert isinstance(rating, int)

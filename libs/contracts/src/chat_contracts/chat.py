@@ -150,6 +150,31 @@ class Conversation(Envelope):
     )
     request_page: str | None = Field(None, examples=["https://acme.test/pricing"])
     attachments: tuple[Attachment, ...] = ()
+    rating: int | float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="The visitor's rating (CSAT), on the platform's scale; whole: an integer.",
+        examples=[5],
+    )
+    rating_comment: str | None = Field(
+        None, description="The visitor's comment with the rating.", examples=["Quick and kind"]
+    )
+    wait_s: int | None = Field(
+        None, ge=0, description="Whole seconds the visitor waited for an agent.", examples=[42]
+    )
+    duration_s: int | None = Field(
+        None,
+        ge=0,
+        description="Whole seconds the chat lasted (the platform's, else end minus start).",
+        examples=[300],
+    )
+    department: str | None = Field(
+        None, description="The department the chat was routed to.", examples=["Sales"]
+    )
+    tags: tuple[str, ...] = Field(
+        (), description="Tags on the chat: trimmed, each once.", examples=[["pricing", "demo"]]
+    )
     truncations: tuple[Truncation, ...] = Field(
         (), description="Values cut to fit their Salesforce field by ingest."
     )

@@ -79,6 +79,34 @@ class WebhookChat(InboundModel):
     custom_variables: dict[str, JsonScalar] = Field(default_factory=dict, description=_CUSTOM)
     request_page: str | None = Field(None, examples=["https://acme.test/pricing"])
     attachments: tuple[WebhookAttachment, ...] = ()
+    rating: int | float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="The visitor's rating of the chat (CSAT), on the platform's scale.",
+        examples=[5],
+    )
+    rating_comment: str | None = Field(
+        None, description="The visitor's comment with the rating.", examples=["Quick and kind"]
+    )
+    wait_s: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds the visitor waited for an agent.",
+        examples=[42],
+    )
+    duration_s: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds the chat lasted; without it, the time from start to end.",
+        examples=[300],
+    )
+    department: str | None = Field(
+        None, description="The department the chat was routed to.", examples=["Sales"]
+    )
+    tags: tuple[str, ...] = Field((), description="Tags on the chat.", examples=[["pricing"]])
 
 
 class WebhookOfflineMessage(InboundModel):

@@ -8,9 +8,9 @@ auth's settings page validates a mapping against the org's describe before writi
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal, TypeAlias
+from typing import Annotated, Final, Literal, TypeAlias
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from chat_contracts.base import ContractModel, Envelope, FieldName, NonEmptyStr, SalesforceId
 
@@ -59,6 +59,12 @@ MAPPABLE_SOURCE_FIELDS: Final = frozenset(
         "visitor.company",
         "agent.email",
         "agent.name",
+        "rating",
+        "rating_comment",
+        "wait_s",
+        "duration_s",
+        "department",
+        "tags",
     }
 )
 """Conversation fields a mapping may read; `custom_fields.<name>` and
@@ -104,22 +110,82 @@ class CampaignRule(ContractModel):
         return value
 
 
+MappedText: TypeAlias = Annotated[str, Field(min_length=1, max_length=4_000)]
+"""A constant or translated value, as text; crm-sync types it by the target field."""
+
+
+def _as_text(value: object) -> object:
+    # JSON clients write `true` or `5` for a checkbox or a number field: keep their text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
 class FieldMappingRule(ContractModel):
-    """Write one conversation field into one Salesforce field (custom `__c` fields too)."""
+    """Write one value into one Salesforce field (custom `__c` fields too): a conversation
+    field (`source`, optionally translated value by value) or a constant (`value`).
+
+    Constants are written on the records crm-sync creates, never on updates. A translated
+    value not in `translate` becomes `default`, or is left out when there is none.
+    """
 
     object: CrmObject = Field(examples=["Lead"])
-    source: NonEmptyStr = Field(
-        description="Conversation field, dotted; see MAPPABLE_SOURCE_FIELDS.",
+    source: NonEmptyStr | None = Field(
+        None,
+        description="Conversation field, dotted; see MAPPABLE_SOURCE_FIELDS. Null: `value`.",
         examples=["custom_fields.Order Number"],
     )
     target: FieldName = Field(examples=["Order_Number__c"])
+    value: Annotated[MappedText | None, BeforeValidator(_as_text)] = Field(
+        None,
+        description="A constant written instead of a source (typed by the target field).",
+        examples=["Chat"],
+    )
+    translate: dict[MappedText, MappedText] | None = Field(
+        None,
+        description=(
+            "Source value (any case) to the value written; each of several values (tags) "
+            "on its own."
+        ),
+        examples=[{"sales": "Web - Sales", "support": "Web - Support"}],
+    )
+    default: MappedText | None = Field(
+        None,
+        description="Written for a value `translate` does not name; null: leave it out.",
+        examples=["Web"],
+    )
 
     @field_validator("source")
     @classmethod
-    def _known_source(cls, source: str) -> str:
-        if not is_mappable_source(source):
+    def _known_source(cls, source: str | None) -> str | None:
+        if source is not None and not is_mappable_source(source):
             raise ValueError(f"{source!r} is not a mappable conversation field")
         return source
+
+    @field_validator("translate")
+    @classmethod
+    def _distinct_keys(cls, table: dict[str, str] | None) -> dict[str, str] | None:
+        seen: set[str] = set()
+        for key in table or {}:
+            folded = key.strip().casefold()
+            if folded in seen:
+                raise ValueError(f"{key!r} is translated twice (values compare in any case)")
+            seen.add(folded)
+        return table
+
+    @model_validator(mode="after")
+    def _source_or_value(self) -> FieldMappingRule:
+        if self.source is None and self.value is None:
+            raise ValueError("a rule needs a source or a constant value")
+        if self.source is not None and self.value is not None:
+            raise ValueError("a rule takes a source or a constant value, not both")
+        if self.translate is not None and self.source is None:
+            raise ValueError("only a source is translated, not a constant")
+        if self.default is not None and self.translate is None:
+            raise ValueError("a default is used only with a translation")
+        return self
 
 
 class TenantSettings(Envelope):

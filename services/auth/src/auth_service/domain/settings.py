@@ -7,8 +7,10 @@ bodies; `None` for an object the org does not have or the user cannot see).
 What the mode writes: sales creates Leads and Tasks, support Contacts and Cases; an
 update policy other than "do not update" also updates the Lead or Contact. A field
 mapping target must exist on its object and be createable, and updateable as well when
-the policy updates a Lead or Contact it maps into. Custom `__c` fields are looked up
-exactly as standard ones (names compare case-insensitively, as Salesforce does).
+the policy updates a Lead or Contact it maps into (a constant: createable only, it is
+never updated); a constant or translated value must fit the field (`mapping_values`).
+Custom `__c` fields are looked up exactly as standard ones (names compare
+case-insensitively, as Salesforce does).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from auth_service.domain.mapping_values import fixed_values, value_problem
 from chat_contracts.settings import CrmObject, Mode, TenantSettings, UpdatePolicy
 
 PERSON: dict[Mode, CrmObject] = {"sales": "Lead", "support": "Contact"}
@@ -92,7 +95,8 @@ def problems_with(
             )
             continue
         flags = ["createable"]
-        if rule.object == person and updates_person(settings):
+        # A constant is written on create only; a sourced value on updates too.
+        if rule.object == person and updates_person(settings) and rule.value is None:
             flags.append("updateable")
         lacking = [flag for flag in flags if field.get(flag) is not True]
         if lacking:
@@ -100,6 +104,10 @@ def problems_with(
             problems.append(
                 SettingsProblem(where, f"{rule.object}.{name} is not {' or '.join(lacking)}")
             )
+        for at, value in fixed_values(rule, index):
+            message = value_problem(rule.object, field, value, describe)
+            if message is not None:
+                problems.append(SettingsProblem(at, message))
     return tuple(problems)
 
 

@@ -229,18 +229,24 @@ def _settings(
         rule = rules[index] if index < len(rules) else {}
         prefix = f"field_mapping.{index}"
         cells = [_object_select(index, str(rule.get("object", "")))]
-        for part in ("source", "target"):
-            cells.append(
-                f'<input name="map_{part}_{index}" id="map-{part}-{index}" '
-                f'value="{escape(str(rule.get(part, "")))}">'
-            )
-        row_errors = errors(prefix, f"{prefix}.object", f"{prefix}.source", f"{prefix}.target")
+        for part in ("source", "value"):
+            cells.append(_map_input(part, index, rule.get(part)))
+        table_text = "\n".join(f"{k} = {v}" for k, v in (rule.get("translate") or {}).items())
+        cells.append(
+            f'<textarea name="map_translate_{index}" id="map-translate-{index}" rows="2">'
+            f"{escape(table_text)}</textarea>"
+        )
+        cells += [_map_input("default", index, rule.get("default"))]
+        cells += [_map_input("target", index, rule.get("target"))]
+        in_row = [f for f in by_field if f == prefix or f.startswith(f"{prefix}.")]
+        row_errors = errors(*in_row)
         rows.append(
             "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{row_errors}</td></tr>"
         )
     table = (
         '<table id="field-mapping"><tr><th>Object</th><th>Conversation field</th>'
-        "<th>Salesforce field</th><th></th></tr>" + "".join(rows) + "</table>"
+        "<th>or a constant</th><th>Translations (<code>from = to</code> per line)</th>"
+        "<th>Otherwise</th><th>Salesforce field</th><th></th></tr>" + "".join(rows) + "</table>"
     )
     rest = [m for field, messages in by_field.items() if field not in shown for m in messages]
     if error:
@@ -258,11 +264,19 @@ def _settings(
         + "".join(fields)
         + "<h3>Field mapping</h3><p>Conversation fields such as <code>visitor.email</code>, "
         "<code>custom_fields.&lt;name&gt;</code> or <code>custom_variables.&lt;name&gt;</code>, "
-        "into any field of the object, custom <code>__c</code> fields included.</p>"
+        "into any field of the object, custom <code>__c</code> fields included; or a constant "
+        "(such as a <code>LeadSource</code>, written on new records only). A translation "
+        "replaces each value it names (any case); others become <em>Otherwise</em>, or are "
+        "left out when it is empty.</p>"
         + table
         + '<p><button name="action" value="save_settings" id="save_settings">Save settings'
         "</button></p></form>"
     )
+
+
+def _map_input(part: str, index: int, value: object) -> str:
+    shown = "" if value is None else str(value)
+    return f'<input name="map_{part}_{index}" id="map-{part}-{index}" value="{escape(shown)}">'
 
 
 def _object_select(index: int, current: str) -> str:

@@ -52,7 +52,7 @@ PATHS = (
 )
 MAX_BODY_BYTES = 64 * 1024
 MAX_MAPPING_ROWS = 100
-_MAP_ROW = re.compile(r"^map_(?:object|source|target)_(\d{1,3})$")
+_MAP_ROW = re.compile(r"^map_(?:object|source|value|translate|default|target)_(\d{1,3})$")
 FLOW_COOKIE = "auth_oauth_flow"
 CALLBACK_PATH = "/oauth/callback"
 
@@ -331,11 +331,30 @@ def settings_body_from_form(form: Mapping[str, str], current: Mapping[str, Any])
     ]
     rules = []
     for index in indexes:
-        rule = {p: form.get(f"map_{p}_{index}", "").strip() for p in ("object", "source", "target")}
-        if any(rule.values()):
+        row = {p: form.get(f"map_{p}_{index}", "").strip() for p in _MAP_PARTS}
+        if any(row.values()):
+            rule: dict[str, Any] = {k: v for k, v in row.items() if v and k != "translate"}
+            rule.setdefault("object", "")
+            rule.setdefault("target", "")
+            if row["translate"]:
+                rule["translate"] = translations_from_text(row["translate"])
             rules.append(rule)
     body["field_mapping"] = rules
     return body
+
+
+_MAP_PARTS = ("object", "source", "value", "translate", "default", "target")
+
+
+def translations_from_text(text: str) -> dict[str, str]:
+    """The form's translation box, `from = to` per line, as a table; a line without `=`
+    keeps an empty value, which the contract then refuses naming the line."""
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip():
+            key, _, value = line.partition("=")
+            table[key.strip()] = value.strip()
+    return table
 
 
 async def bounded_body(request: Request, limit: int) -> bytes | None:

@@ -34,7 +34,11 @@ def source_value(conversation: Conversation, source: str) -> Any:
 
 
 def coerce(value: Any, field_type: str | None) -> FieldValue:
-    """A source value in the JSON form a field of `field_type` accepts (None: leave out)."""
+    """A source value in the JSON form a field of `field_type` accepts (None: leave out).
+    Several values (a chat's tags) are one multi-select value, else a list for people."""
+    if isinstance(value, tuple | list):
+        separator = ";" if field_type == "multipicklist" else ", "
+        value = separator.join(str(v) for v in value if v not in (None, ""))
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -65,10 +69,11 @@ def mapped_fields(
     schema: ObjectSchema,
     dropped: set[str] | None = None,
 ) -> dict[str, FieldValue]:
-    """The mapping's values for one object. A target the org does not have (when its
-    describe is known) is left out rather than failing the whole record; so is a value its
-    field cannot hold (not a number, not a value of a restricted picklist), named in
-    `dropped` as `Object.Field`. A picklist value takes the org's spelling of it."""
+    """The mapping's values for one object: a source's value (translated when the rule
+    says so) or a constant. A target the org does not have (when its describe is known)
+    is left out rather than failing the whole record; so is a value its field cannot hold
+    (not a number, not a value of a restricted picklist), named in `dropped` as
+    `Object.Field`. A picklist value takes the org's spelling of it."""
     out: dict[str, FieldValue] = {}
     for rule in rules:
         if rule.object != schema.name:
@@ -76,16 +81,36 @@ def mapped_fields(
         spec = schema.field(rule.target)
         if schema.fields and spec is None:
             continue
-        source = source_value(conversation, rule.source)
-        value = coerce(source, spec.type if spec else None)
+        wanted = rule_value(conversation, rule)
+        value = coerce(wanted, spec.type if spec else None)
         if spec is not None and isinstance(value, str) and spec.picklist:
             value = picklist_value(value, spec)
         name = spec.name if spec else rule.target
         if value is not None:
             out[name] = value
-        elif source not in (None, "") and dropped is not None:
+        elif wanted not in (None, "", ()) and dropped is not None:
             dropped.add(f"{schema.name}.{name}")
     return out
+
+
+def rule_value(conversation: Conversation, rule: FieldMappingRule) -> Any:
+    """What a rule asks to write, before typing: its constant, or its source's value
+    translated (None, or no values, when a translation leaves it out)."""
+    if rule.value is not None:
+        return rule.value
+    value = source_value(conversation, rule.source or "")
+    if rule.translate is None or value in (None, ""):
+        return value
+    table = {k.strip().casefold(): v for k, v in rule.translate.items()}
+    if isinstance(value, tuple | list):
+        found = (_translated(v, table, rule.default) for v in value)
+        return tuple(dict.fromkeys(v for v in found if v is not None))
+    return _translated(value, table, rule.default)
+
+
+def _translated(value: Any, table: Mapping[str, str], default: str | None) -> str | None:
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return table.get(text.strip().casefold(), default)
 
 
 def picklist_value(value: str, spec: FieldSpec) -> str | None:

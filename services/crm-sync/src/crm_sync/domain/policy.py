@@ -33,7 +33,10 @@ def offered(
     }
     if schema.name == "Lead":
         values["Company"] = visitor.company
-    values.update(mapped_fields(conversation, rules, schema))
+    # Constants (a LeadSource, a Status, a record type) describe a new record: offering
+    # them would rewrite what the org's people have changed since.
+    sourced = [rule for rule in rules if rule.value is None]
+    values.update(mapped_fields(conversation, sourced, schema))
     writable = {
         k: v
         for k, v in values.items()

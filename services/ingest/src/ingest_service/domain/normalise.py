@@ -28,6 +28,7 @@ from chat_contracts.chat_raw import (
     RawChatEvent,
     WebhookAgent,
     WebhookAttachment,
+    WebhookChat,
     WebhookVisitor,
 )
 from chat_contracts.keys import key_for_conversation, raw_event_key
@@ -117,7 +118,27 @@ def _chat(
         custom_variables=_texts(chat.custom_variables),
         request_page=(chat.request_page or "").strip() or None,
         attachments=_attachments(chat.attachments),
+        **_metrics(chat),
         truncations=tuple(cuts),
+    )
+
+
+def _metrics(chat: WebhookChat) -> dict[str, Any]:
+    """Rating, wait, duration, department and tags of an ended chat."""
+    duration = chat.duration_s
+    if duration is None and chat.started_at is not None and chat.ended_at is not None:
+        length = (as_utc(chat.ended_at) - as_utc(chat.started_at)).total_seconds()
+        duration = length if length >= 0 else None
+    rating = chat.rating
+    if isinstance(rating, float) and rating.is_integer():
+        rating = int(rating)
+    return dict(
+        rating=rating,
+        rating_comment=(strip_html(chat.rating_comment) or None) if chat.rating_comment else None,
+        wait_s=round(chat.wait_s) if chat.wait_s is not None else None,
+        duration_s=round(duration) if duration is not None else None,
+        department=clean_line(chat.department),
+        tags=tuple(dict.fromkeys(t for tag in chat.tags if (t := clean_line(tag)))),
     )
 
 
