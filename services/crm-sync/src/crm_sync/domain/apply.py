@@ -15,6 +15,7 @@ from crm_sync.domain.plan import (
     FILES,
     MEMBERS,
     NEW_ACCOUNTS,
+    PERSON_CONTACT_PENDING,
     UPDATES,
     RoundPlan,
 )
@@ -78,10 +79,14 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
         for index, chats in enumerate(groups):
             outcome = _result(results, step, index)
             for work in chats:
-                if outcome.ok:
+                if outcome.ok and work.person_account_created:
+                    # Its person contact is the person the chat goes on: read next round.
+                    work.transient = PERSON_CONTACT_PENDING
+                elif outcome.ok:
                     work.person_id, work.person_outcome = outcome.id, "created"
                     work.person_object = ctx.person_object
                 else:
+                    work.person_account_created = False
                     refused += outcome.errors[0].code == "DUPLICATES_DETECTED"
                     _failed(work, outcome.errors[0], ctx.person_object, _record(plan, step, index))
     for index, chats in enumerate(plan.updates):

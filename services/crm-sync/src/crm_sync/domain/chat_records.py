@@ -55,6 +55,23 @@ def person_record(
     return _fitted(work, ctx, sobject, fields)
 
 
+def person_account_record(
+    work: ChatWork, ctx: TenantContext, owner_id: str, record_type: str
+) -> NewRecord:
+    """A new person account for the visitor (Person Accounts orgs, Support mode)."""
+    conversation = work.conversation
+    first, last = names(conversation)
+    fields: dict[str, FieldValue] = {
+        "RecordTypeId": record_type,
+        "FirstName": first,
+        "LastName": last,
+        "PersonEmail": conversation.visitor.email,
+        "Phone": phone(conversation),
+        "OwnerId": owner_id,
+    }
+    return _fitted(work, ctx, "Account", fields)
+
+
 def activity_record(
     work: ChatWork, ctx: TenantContext, person: str | Ref | None, owner_id: str
 ) -> NewRecord:
@@ -90,6 +107,8 @@ def activity_record(
             "SuppliedPhone": phone(conversation),
             "SuppliedCompany": visitor.company,
         }
+        if work.person_account_id is not None:  # a person contact: the Case is its account's
+            fields["AccountId"] = work.person_account_id
     else:
         fields |= {"Status": settings.task_status, "ActivityDate": when.date().isoformat()}
     fields.update(mapped_fields(conversation, settings.field_mapping, schema, work.dropped))

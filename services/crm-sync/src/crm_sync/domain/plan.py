@@ -24,7 +24,12 @@ from crm_sync.domain.accounts import (
     website_variants,
 )
 from crm_sync.domain.campaigns import campaign_value
-from crm_sync.domain.chat_records import activity_record, dedupe_keys, person_record
+from crm_sync.domain.chat_records import (
+    activity_record,
+    dedupe_keys,
+    person_account_record,
+    person_record,
+)
 from crm_sync.domain.matching import (
     PersonMatch,
     by_email,
@@ -39,6 +44,7 @@ from crm_sync.domain.salesforce import (
     InQuery,
     NewRecord,
     Reads,
+    RecordError,
     Ref,
     Row,
     WriteStep,
@@ -56,6 +62,11 @@ NEW_PERSONS, UPDATES, ACTS_KNOWN, ACTS_NEW, FILES = "p", "u", "a", "an", "f"
 NEW_ALLOWED = "pa"
 ACCOUNTS, NEW_ACCOUNTS = "accounts", "ac"
 CAMPAIGNS, MEMBERS = "campaigns", "m"
+PERSON_TYPES = "person_types"
+"""Person Accounts: the person-account record type(s) of Account."""
+PERSON_CONTACT_PENDING = RecordError(
+    "PERSON_CONTACT_PENDING", "the person account's contact is read in the next round"
+)
 """Campaigns by name (the `campaign` setting); the memberships written."""
 """Support mode: the Accounts new Contacts join, read by company or domain; those created."""
 """New persons saved despite the org's alert-level duplicate rules (sent first, alone)."""
@@ -72,9 +83,8 @@ def _person_fields(ctx: TenantContext) -> tuple[str, ...]:
     for rule in ctx.settings.field_mapping:
         mapped[rule.object].append(rule.target)
     sobject = ctx.person_object
-    fields = known(
-        sobject, [*_BASE, *(_LEAD if sobject == "Lead" else ()), *mapped.get(sobject, [])]
-    )
+    extra = _LEAD if sobject == "Lead" else ("AccountId",) if ctx.person_accounts else ()
+    fields = known(sobject, [*_BASE, *extra, *mapped.get(sobject, [])])
     if sobject == "Lead":
         contact = known("Contact", [*_BASE, *mapped.get("Contact", [])])
         fields += [f"ConvertedContact.{f}" for f in contact]
@@ -137,7 +147,11 @@ def read_queries(
         wanted = sorted({v for w in works if (v := campaign_value(w.conversation, rule))})
         if wanted:
             queries[CAMPAIGNS] = InQuery("Campaign", ("Id", "Name"), "Name", tuple(wanted))
-    if settings.mode == "support" and (accounts := _account_query(works, settings)):
+    if ctx.person_accounts:
+        queries[PERSON_TYPES] = InQuery(
+            "RecordType", ("Id",), "SobjectType", ("Account",), (("IsPersonType", True),)
+        )
+    elif settings.mode == "support" and (accounts := _account_query(works, settings)):
         queries[ACCOUNTS] = accounts
     if settings.mode == "sales" and settings.sales_match_contacts:
         contact = _contact_fields(ctx)
@@ -194,6 +208,8 @@ class _Planner:
         }
         self.members: list[NewRecord] = []
         self.accounts = by_key(reads.get(ACCOUNTS))
+        types = reads.get(PERSON_TYPES)
+        self.person_type = str(types[0]["Id"]) if types else None
         self.account_index: dict[AccountKey, int] = {}
         self.contact_emails = by_email(reads.get(CONTACTS))
         self.contact_phones = by_phone(reads.get(CONTACT_PHONES), region)
@@ -229,7 +245,15 @@ class _Planner:
             self._namesake(work)
         if work.person_id is None and work.duplicate_rule is None and ctx.duplicate_rules_fire:
             self._predict(work)
+        if match is not None and match.id == work.person_id and match.values is not None:
+            account = match.values.get("AccountId")
+            work.person_account_id = str(account) if ctx.person_accounts and account else None
         person: str | Ref | None = work.person_id
+        if person is None and work.person_account_created:
+            work.transient = PERSON_CONTACT_PENDING  # not found yet: the next read will
+            return
+        if person is None and work.duplicate_rule != "refused" and self._person_account(work):
+            return  # its Case goes on the person contact, read in the next round
         if person is None and work.duplicate_rule != "refused":
             person = self._create_person(work)
         elif match is not None and match.id == work.person_id and not work.update_given_up:
@@ -270,6 +294,26 @@ class _Planner:
         first, last = names(work.conversation)
         if not could_be_found(first, last, visitor.company, visitor.phone_e164):
             work.duplicate_rule = "allow"
+
+    def _person_account(self, work: ChatWork) -> bool:
+        """Person Accounts: create the visitor's person account (the Case waits for its
+        person contact, read in the next round). False when the org has no person-account
+        record type (the visitor becomes a Contact)."""
+        if not self.ctx.person_accounts or self.person_type is None:
+            return False
+        group = ("person-account", identity(work.conversation, False) or id(work))
+        ref = self.new_index.get(group)
+        if ref is None:
+            step = NEW_ALLOWED if work.duplicate_rule == "allow" else NEW_PERSONS
+            ref = self.new_index[group] = Ref(step, len(self.creates[step]))
+            assert work.owner is not None
+            self.creates[step].append(
+                person_account_record(work, self.ctx, work.owner.id, self.person_type)
+            )
+            self.plan.new_persons[step].append([])
+        self.plan.new_persons[ref.step][ref.index].append(work)
+        work.person_account_created = True
+        return True
 
     def _join_campaign(self, work: ChatWork, person: str | Ref | None) -> None:
         rule = self.ctx.settings.campaign
@@ -394,6 +438,8 @@ def _adopt(work: ChatWork, from_activity: str | None, match: PersonMatch | None)
     elif match is not None:
         work.person_id, work.person_outcome = match.id, "matched"
         work.person_object, work.converted_from = match.object, match.converted_from
+        if work.person_account_created:  # the person contact of the account it made
+            work.person_outcome = "created"
 
 
 def _update_for(work: ChatWork, ctx: TenantContext, match: PersonMatch) -> dict[str, FieldValue]:

@@ -71,6 +71,12 @@ class ChatWork:
     activity_created: bool = False
     update_pending: bool = False
     update_given_up: bool = False
+    person_account_id: str | None = None
+    """Person Accounts: the account of the person contact the chat goes on (its Case's
+    AccountId)."""
+    person_account_created: bool = False
+    """Person Accounts: a person account was created for the visitor; its person contact,
+    which Salesforce makes with it, is read in the next round."""
     campaign_done: bool = False
     """Its campaign membership was written, found already there, or given up."""
     account_refused: bool = False
@@ -129,6 +135,12 @@ class TenantContext:
     def person_object(self) -> Literal["Lead", "Contact"]:
         """Lead in sales mode, Contact in support mode."""
         return "Lead" if self.settings.mode == "sales" else "Contact"
+
+    @property
+    def person_accounts(self) -> bool:
+        """Support mode in an org with Person Accounts (describe shows them): a new visitor
+        is a person account, not a Contact of no Account."""
+        return self.settings.mode == "support" and self.schema.obj("Account").has("IsPersonAccount")
 
     @property
     def activity_object(self) -> Literal["Task", "Case"]:

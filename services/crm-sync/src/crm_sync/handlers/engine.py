@@ -36,7 +36,7 @@ from crm_sync.domain.work import ChatWork, PendingFile, TenantContext, collapse,
 
 OBJECTS = {
     "sales": ("Lead", "Contact", "Task", "ContentVersion"),
-    "support": ("Contact", "Case", "ContentVersion"),
+    "support": ("Contact", "Case", "ContentVersion", "Account"),
 }
 
 log = get_logger(__name__)
