@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Final
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import AIOKafkaConsumer
 
 from chat_contracts.dlq import DeadLetter
 from chat_runtime.kafka import KafkaKit
@@ -38,6 +37,7 @@ from crm_sync.adapters.consumer import in_records
 from crm_sync.domain.inbound import InRecord, decode_chats
 from crm_sync.domain.lanes import OffsetTracker, Partition
 from crm_sync.domain.work import ChatWork
+from crm_sync.entrypoints.committing import CommittingConsumer
 from crm_sync.handlers.sync import SyncConversations
 
 log = get_logger(__name__)
@@ -70,9 +70,11 @@ class _Lane:
     task: asyncio.Task[None] | None = None
 
 
-class ConversationConsumer:
+class ConversationConsumer(CommittingConsumer):
     """`start()` joins the conversations group and reads; `stop()` finishes what the lanes
     are writing (bounded), commits and leaves."""
+
+    role = "conversations"
 
     def __init__(
         self,
@@ -88,7 +90,8 @@ class ConversationConsumer:
         backlog_linger_s: float = 1.0,
         stop_timeout_s: float = 30.0,
     ) -> None:
-        self.kit, self.topic, self.group_id, self.sync = kit, topic, group_id, sync
+        super().__init__(kit, topic, group_id)
+        self.sync = sync
         self.poll_max_records, self.poll_timeout_ms = poll_max_records, poll_timeout_ms
         self.max_records, self.max_bytes = max_in_flight_records, max_in_flight_bytes
         self.stop_timeout_s = stop_timeout_s
@@ -97,27 +100,10 @@ class ConversationConsumer:
         self.tracker = OffsetTracker()
         self.lanes: dict[str, _Lane] = {}
         self._settled = asyncio.Event()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._committed: dict[Partition, int] = {}
 
-    async def ready(self) -> bool:
-        """The read loop is alive (readiness)."""
-        return self._reader is not None and not self._reader.done()
-
-    async def start(self) -> None:
-        consumer = self.kit.consumer("conversations", group_id=self.group_id)
-        consumer.subscribe([self.topic], listener=_Listener(self))
-        await consumer.start()
-        self._consumer = consumer
-        self._reader = asyncio.create_task(self._read(consumer), name=f"lanes:{self.topic}")
-
-    async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+    async def finish(self) -> None:
+        """Stopping: what the lanes have not started is left to whoever reads next; what
+        they are writing is finished (bounded)."""
         for lane in self.lanes.values():
             lane.queue.clear()  # not started: read again by whoever reads next
         with contextlib.suppress(TimeoutError):
@@ -130,23 +116,8 @@ class ConversationConsumer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await lane.task
         self.lanes.clear()
-        if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                await self.commit(self._consumer)
-            await self._consumer.stop()
-            self._consumer = None
 
-    async def _read(self, consumer: AIOKafkaConsumer) -> None:
-        while True:
-            try:
-                await self._step(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("conversations consumer step failed")
-                await asyncio.sleep(RETRY_PAUSE_S)
-
-    async def _step(self, consumer: AIOKafkaConsumer) -> None:
+    async def step(self, consumer: AIOKafkaConsumer) -> None:
         full = self.full
         if full:
             consumer.pause(*consumer.assignment())
@@ -271,25 +242,13 @@ class ConversationConsumer:
                 self._settled.clear()
                 await self._settled.wait()
 
-    async def commit(self, consumer: AIOKafkaConsumer, only: set[Partition] | None = None) -> None:
-        """Commit, per assigned partition, up to the oldest record not finished."""
-        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
-        offsets = {
-            TopicPartition(*partition): OffsetAndMetadata(offset, "")
-            for partition, offset in self.tracker.commit_offsets().items()
-            if partition in assigned
-            and (only is None or partition in only)
-            and self._committed.get(partition) != offset
-        }
-        if offsets:
-            await consumer.commit(offsets)
-            self._committed.update(
-                {(tp.topic, tp.partition): o.offset for tp, o in offsets.items()}
-            )
+    def commit_offsets(self) -> dict[Partition, int]:
+        """Up to the oldest record not finished."""
+        return self.tracker.commit_offsets()
 
-    async def revoked(self, partitions: set[Partition]) -> None:
+    async def settle(self, partitions: set[Partition]) -> None:
         """Partitions taken away: drop what their lanes have not started, finish what they
-        are writing (bounded), commit, forget them."""
+        are writing (bounded)."""
         for lane in self.lanes.values():
             lane.queue = deque(i for i in lane.queue if i.partition not in partitions)
 
@@ -302,22 +261,6 @@ class ConversationConsumer:
             await self._until(idle, REVOKE_WAIT_S)
         except TimeoutError:
             log.error("rebalance went ahead while a batch was still being written")
-        if self._consumer is not None:
-            try:
-                await self.commit(self._consumer, partitions)
-            except Exception:
-                log.warning("could not commit before a rebalance", exc_info=True)
+
+    def forget(self, partitions: set[Partition]) -> None:
         self.tracker.release(partitions)
-        for partition in partitions:
-            self._committed.pop(partition, None)
-
-
-class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: ConversationConsumer) -> None:
-        self.owner = owner
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.owner.revoked({(tp.topic, tp.partition) for tp in revoked})
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        return None
