@@ -8,16 +8,12 @@ import hashlib
 import phonenumbers
 
 from chat_contracts.chat import SALESFORCE_LIMITS, Conversation
+from chat_salesforce import phones
 
 SUBJECT_LIMIT = SALESFORCE_LIMITS["subject"]
 KIND_LABEL = {"chat": "Chat", "offline_message": "Offline message"}
 KEY_PREFIX = {"chat": "chat", "offline_message": "offline"}
 UNNAMED = "Chat visitor"
-_PHONE_FORMATS = (
-    phonenumbers.PhoneNumberFormat.E164,
-    phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-    phonenumbers.PhoneNumberFormat.NATIONAL,
-)
 
 
 def chat_key(conversation: Conversation, limit: int = 64) -> str:
@@ -88,12 +84,9 @@ def phone(conversation: Conversation) -> str | None:
 
 def phone_variants(e164: str) -> tuple[str, ...]:
     """The spellings a stored Phone commonly has for one number (SOQL `=` cannot
-    normalise): E.164, international and national format."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return (e164,)
-    return tuple(dict.fromkeys(phonenumbers.format_number(number, f) for f in _PHONE_FORMATS))
+    normalise): E.164, international and national format (`chat_salesforce.phones`, the
+    rule bot-actions' lookup shares)."""
+    return phones.phone_variants(e164)
 
 
 def normalise_phone(raw: str | None, region: str) -> str | None:
