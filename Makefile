@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # Flags of `make bench-pipeline` (e.g. BENCH_ARGS="--tenants 50 --chats 2000").
 BENCH_ARGS ?=
 
-.PHONY: help setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
+.PHONY: help docs setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
 	run lint format typecheck schemas test test-unit test-integration bench bench-kafka-floor \
 	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant bench-pipeline clean
 
@@ -89,8 +89,13 @@ typecheck: setup ## mypy (strict) over libs, services, devtools, deploy, tests a
 	@# the service they measure, so they are checked apart, as the scripts they are.
 	@MYPYPATH=bench .venv/bin/mypy bench
 
-schemas: setup ## Re-export the contracts' JSON Schema snapshots
+schemas: setup ## Re-export the contracts' JSON Schema snapshots and the AsyncAPI document
 	@$(PY) -m chat_contracts.schemas export
+	@$(PY) -m deploy.asyncapi
+
+docs: setup ## The AsyncAPI document (docs/asyncapi/asyncapi.json) and its HTML page (index.html)
+	@$(PY) -m deploy.asyncapi --html
+	@echo "docs: docs/asyncapi/index.html"
 
 k8s-tools: ## Install kustomize, kubeconform and hadolint (pinned) into .tools/bin
 	@deploy/k8s/install-tools.sh
