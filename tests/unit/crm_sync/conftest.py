@@ -86,7 +86,7 @@ class Harness:
     max_rounds: int = 4
 
     def __post_init__(self) -> None:
-        registry = CollectorRegistry()
+        self.registry = registry = CollectorRegistry()
         self.metrics = build_sync_metrics(registry, build_metrics(registry))
         self.caches = TenantCaches(self.clock.monotonic, describe_ttl_s=3600, owner_ttl_s=900)
         self.policy = RetryPolicy()

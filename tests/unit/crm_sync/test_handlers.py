@@ -127,3 +127,20 @@ def test_attachment_urls_are_fetched_only_where_allowed() -> None:
     assert not fetcher.allowed("http://files.test/a/1")
     assert not fetcher.allowed("https://169.254.169.254/latest/meta-data")
     assert not fetcher.allowed("file:///etc/passwd")
+
+
+async def test_each_written_chat_reports_its_freshness(harness: Harness) -> None:
+    # The SLO "chats in Salesforce within 60 s" counts chats written past 60 s of their end.
+    harness.salesforce.org("t1")
+    clock_now = harness.clock.now()
+    fresh = conversation(ended_at=clock_now - timedelta(seconds=20))
+    stale = conversation(ended_at=clock_now - timedelta(seconds=300))
+    await harness.send(fresh, stale)
+    await harness.send(fresh)  # a redelivery, deduplicated: not counted again
+
+    def sample(name: str, **labels: str) -> float:
+        value = harness.registry.get_sample_value(name, labels)
+        return value or 0.0
+
+    assert sample("chat_crm_sync_freshness_seconds_count") == 2
+    assert sample("chat_crm_sync_freshness_seconds_bucket", le="60.0") == 1

@@ -19,7 +19,12 @@ GROUPS_REGEX = "|".join(sorted(g.name for a in WORKLOADS for g in a.groups))
 
 def _rules(prod: Overlay) -> dict[str, dict[str, Any]]:
     (rule,) = prod.of_kind("PrometheusRule")
-    return {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+    return {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
+
+
+def _recorded(prod: Overlay) -> dict[str, dict[str, Any]]:
+    (rule,) = prod.of_kind("PrometheusRule")
+    return {r["record"]: r for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r}
 
 
 def _dashboard() -> dict[str, Any]:
@@ -54,12 +59,22 @@ def test_the_alerts_on_call_needs_exist(prod: Overlay) -> None:
         "ChatTenantDisconnected": "auth_token_requests_total",
         "ChatSalesforceApiBudgetHigh": "chat_salesforce_api_remaining",
         "ChatSalesforceErrors": "chat_salesforce_calls_total",
+        "ChatFreshnessBudgetBurningFast": "slo:chat_freshness:error_ratio:rate1h",
+        "ChatFreshnessBudgetBurningSlowly": "slo:chat_freshness:error_ratio:rate6h",
+        "ChatBotActionsBudgetBurningFast": "slo:bot_actions_latency:error_ratio:rate1h",
+        "ChatBotActionsBudgetBurningSlowly": "slo:bot_actions_latency:error_ratio:rate6h",
     }
     for alert, metric in wanted.items():
-        assert metric in promql_metrics(rules[alert]["expr"]), alert
+        expr = rules[alert]["expr"]
+        assert metric in (promql_metrics(expr) if ":" not in metric else expr), alert
         assert rules[alert]["labels"]["severity"] in {"warning", "critical"}
         assert rules[alert]["annotations"]["summary"]
     assert re.search(r"\) > 0\.8\s*$", rules["ChatSalesforceApiBudgetHigh"]["expr"])
+    recorded = _recorded(prod)
+    freshness = recorded["slo:chat_freshness:error_ratio:rate1h"]["expr"]
+    assert 'chat_crm_sync_freshness_seconds_bucket{suite="chat-salesforce", le="60.0"}' in freshness
+    latency = recorded["slo:bot_actions_latency:error_ratio:rate1h"]["expr"]
+    assert 'bot_actions_seconds_bucket{suite="chat-salesforce", le="1.0"}' in latency
     assert re.search(r"\) > 0\s*$", rules["ChatDeadLetters"]["expr"])
 
 
@@ -70,7 +85,8 @@ def test_lag_is_watched_for_every_consumer_group(prod: Overlay) -> None:
 
 
 def test_the_suites_series_are_selected_by_the_suite_label(prod: Overlay) -> None:
-    for expr in [r["expr"] for r in _rules(prod).values()] + _dashboard_exprs():
+    rules = {**_rules(prod), **_recorded(prod)}
+    for expr in [r["expr"] for r in rules.values()] + _dashboard_exprs():
         for selector in re.findall(r"\b([a-z_:][a-z0-9_:]*)\{([^}]*)\}", expr):
             metric, matchers = selector
             if metric != "kafka_consumergroup_lag":
@@ -80,9 +96,11 @@ def test_the_suites_series_are_selected_by_the_suite_label(prod: Overlay) -> Non
 def test_rules_and_dashboard_use_only_metrics_the_services_export(
     prod: Overlay, probes: dict[str, Probe]
 ) -> None:
-    exported = EXTERNAL | {m for p in probes.values() for m in p.metrics}
+    recorded = _recorded(prod)
+    exported = EXTERNAL | set(recorded) | {m for p in probes.values() for m in p.metrics}
     used = set()
-    for expr in [r["expr"] for r in _rules(prod).values()] + _dashboard_exprs():
+    rules = {**_rules(prod), **recorded}
+    for expr in [r["expr"] for r in rules.values()] + _dashboard_exprs():
         used |= {_HISTOGRAM.sub("", m) for m in promql_metrics(expr)}
     assert used - exported == set()
 

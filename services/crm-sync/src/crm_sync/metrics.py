@@ -24,6 +24,12 @@ class SyncMetrics:
     """Parked chats forwarded back to the conversations topic (`forwarded`)."""
     parked_held: Gauge
     """Parked chats the retry consumer holds in memory until they are due."""
+    freshness: Histogram
+    """Seconds from a chat's end to its write in Salesforce (the freshness SLO's SLI)."""
+
+
+FRESHNESS_BUCKETS = (1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 21600, 86400)
+"""60 s is the freshness SLO's threshold (the alert rules read the `le="60.0"` bucket)."""
 
 
 def build_sync_metrics(registry: CollectorRegistry, base: ServiceMetrics) -> SyncMetrics:
@@ -55,6 +61,13 @@ def build_sync_metrics(registry: CollectorRegistry, base: ServiceMetrics) -> Syn
             "crm_sync_retries",
             "Parked chats seen by the retry consumer, by what happened to them.",
             ["outcome"],
+            namespace=NAMESPACE,
+            registry=registry,
+        ),
+        freshness=Histogram(
+            "crm_sync_freshness_seconds",
+            "Seconds from a chat's end to its Task/Case written in Salesforce (not redeliveries).",
+            buckets=FRESHNESS_BUCKETS,
             namespace=NAMESPACE,
             registry=registry,
         ),

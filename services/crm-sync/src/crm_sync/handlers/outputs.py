@@ -84,7 +84,13 @@ class Outputs:
         return max(parking.delay_s, self.policy.park_delay(parking.reason, attempt, self.jitter))
 
     def _finished(self, work: ChatWork, mode: Mode, share: float, size: int) -> list[OutRecord]:
-        out = [self._result(results.result(work, mode, api_calls=share, batch_size=size))]
+        result = results.result(work, mode, api_calls=share, batch_size=size)
+        if result.status == "ok" and not result.deduped:
+            conversation = work.conversation
+            ended = conversation.ended_at or conversation.occurred_at
+            age = (self.clock.now() - ended).total_seconds()
+            self.metrics.freshness.observe(max(0.0, age))
+        out = [self._result(result)]
         if work.failure is not None:
             out.append(self._dead(results.dead_letter(work)))
         return out
