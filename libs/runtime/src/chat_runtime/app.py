@@ -32,6 +32,8 @@ from faststream.types import BrokerMiddleware, LoggerProto
 from prometheus_client import CollectorRegistry
 
 from chat_runtime.health import ReadinessCheck, liveness_handler, readiness_handler
+from chat_runtime.kafka import KafkaKit
+from chat_runtime.lag import LagReporter
 from chat_runtime.log_context import LogContextMiddleware
 from chat_runtime.logging import reroute_library_loggers
 from chat_runtime.metrics import prometheus_middleware
@@ -154,8 +156,9 @@ def make_service_app(
 ) -> AsgiFastStream:
     """`make_asgi_app` for a bootstrapped service: its registry, readiness checks and hooks
     (`on_startup` before the broker's subscribers start, `on_shutdown` before they stop,
-    `after_shutdown` after)."""
-    return make_asgi_app(
+    `after_shutdown` after), and the lag of every consumer group it runs exported
+    (`chat_runtime.lag`)."""
+    app = make_asgi_app(
         broker,
         settings,
         graph.registry,
@@ -165,6 +168,29 @@ def make_service_app(
         after_shutdown=list(graph.after_shutdown),
         **app_options,
     )
+    lag = LagReporter(KafkaKit.from_settings(settings), {}, graph.registry)
+
+    async def report_lag() -> None:
+        lag.groups = consumer_groups(app)
+        await lag.start()
+
+    app.after_startup(report_lag)
+    app.on_shutdown(lag.stop)
+    return app
+
+
+def consumer_groups(app: AsgiFastStream) -> dict[str, list[str]]:
+    """Every consumer group the service runs, with its topics: its broker's subscribers
+    and the consumers it declared (`declare_consumer`)."""
+    groups: dict[str, list[str]] = {}
+    for sub in app.broker.subscribers if app.broker is not None else ():
+        group = getattr(sub, "group_id", None)
+        names = getattr(sub, "topic_names", None) or [t.name for t in getattr(sub, "topics", ())]
+        if group:
+            groups.setdefault(group, []).extend(names)
+    for declared in app.context.get(OWN_CONSUMERS) or []:
+        groups.setdefault(declared["group"], []).extend(declared["topics"])
+    return {g: sorted(set(t)) for g, t in groups.items()}
 
 
 # The app context key listing the Kafka consumers a service runs itself, beside its
