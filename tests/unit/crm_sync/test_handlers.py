@@ -144,3 +144,22 @@ async def test_each_written_chat_reports_its_freshness(harness: Harness) -> None
 
     assert sample("chat_crm_sync_freshness_seconds_count") == 2
     assert sample("chat_crm_sync_freshness_seconds_bucket", le="60.0") == 1
+
+
+async def test_per_tenant_counters_name_a_bounded_number_of_tenants(harness: Harness) -> None:
+    from chat_runtime.metrics import OTHER_TENANTS, TenantLabels
+
+    labels = TenantLabels(limit=1)
+    object.__setattr__(harness.metrics.base, "tenant_label", labels)
+    for tenant in ("t1", "t2", "t3"):
+        harness.salesforce.org(tenant)
+        await harness.send(conversation(tenant))
+
+    def chats(tenant: str) -> float:
+        value = harness.registry.get_sample_value(
+            "chat_crm_sync_chats_total", {"tenant": tenant, "outcome": "ok"}
+        )
+        return value or 0.0
+
+    assert (chats("t1"), chats(OTHER_TENANTS), chats("t2")) == (1, 2, 0)
+    assert labels("t1") == "t1"  # a named tenant stays named

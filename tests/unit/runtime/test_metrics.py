@@ -59,3 +59,17 @@ def test_faststream_middleware_writes_into_the_given_registry() -> None:
     middleware = prometheus_middleware(registry, "crm-sync")
     # A second middleware on the same registry reuses FastStream's metrics: no duplicate error.
     assert prometheus_middleware(registry, "crm-sync") is not middleware
+
+
+def test_tenant_labels_name_the_first_tenants_and_count_the_rest_as_other() -> None:
+    from chat_runtime.metrics import OTHER_TENANTS, TenantLabels
+
+    labels = TenantLabels(limit=2)
+    assert [labels(t) for t in ("a", "b", "c", "a", "d", "b")] == [
+        "a",
+        "b",
+        OTHER_TENANTS,
+        "a",
+        OTHER_TENANTS,
+        "b",
+    ]

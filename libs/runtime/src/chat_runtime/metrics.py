@@ -24,7 +24,8 @@ subscriber and publisher, so we do not keep a second, hand-fed copy of those.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final
 
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -38,6 +39,7 @@ NAMESPACE = "chat"
 
 __all__ = [
     "ServiceMetrics",
+    "TenantLabels",
     "build_metrics",
     "new_registry",
     "prometheus_middleware",
@@ -51,6 +53,31 @@ def new_registry() -> CollectorRegistry:
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
     return registry
+
+
+OTHER_TENANTS: Final = "other"
+TENANT_LABELS: Final = 200
+"""Tenants a process labels by name in its per-tenant counters (the rest are `other`)."""
+
+
+class TenantLabels:
+    """Bounded cardinality for per-tenant counters: the first `limit` tenants a process
+    meets keep their own label, every later one counts under `other`. With thousands of
+    tenants a series per tenant per pod would swamp Prometheus; with traffic as skewed as
+    chat traffic is, the tenants met first are mostly the busiest ones, and the budget
+    gauges (which alerts read per tenant) are not bounded by this."""
+
+    def __init__(self, limit: int = TENANT_LABELS) -> None:
+        self.limit = limit
+        self._named: set[str] = set()
+
+    def __call__(self, tenant_id: str) -> str:
+        if tenant_id in self._named:
+            return tenant_id
+        if len(self._named) < self.limit:
+            self._named.add(tenant_id)
+            return tenant_id
+        return OTHER_TENANTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +97,8 @@ class ServiceMetrics:
     """In-flight gauge, outcomes (timeouts among them), unknown replies, round trip."""
     responder: ResponderMetrics
     """Requests answered and skipped, reply failures, in flight, per request topic."""
+    tenant_label: TenantLabels = field(default_factory=TenantLabels)
+    """The `tenant` label value of per-tenant counters (bounded; see `TenantLabels`)."""
 
 
 def build_metrics(registry: CollectorRegistry) -> ServiceMetrics:

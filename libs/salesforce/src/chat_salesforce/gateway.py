@@ -145,7 +145,8 @@ class SalesforceGateway(SalesforceOperations):
 
     def _count(self, tenant: str, operation: str, outcome: str) -> None:
         if self._metrics is not None:
-            self._metrics.salesforce_calls.labels(tenant, operation, outcome).inc()
+            label = self._metrics.tenant_label(tenant)
+            self._metrics.salesforce_calls.labels(label, operation, outcome).inc()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ class Outputs:
         works = outcome.works
         tenant = works[0].conversation.tenant_id if works else ""
         share = outcome.calls / max(1, len(works))
-        self.metrics.api_calls.labels(tenant).inc(outcome.calls)
+        self.metrics.api_calls.labels(self.metrics.base.tenant_label(tenant)).inc(outcome.calls)
         self.metrics.batch_size.observe(len(works))
         parked = {id(p.work): p for p in outcome.parked}
         out: list[OutRecord] = []
@@ -120,7 +120,8 @@ class Outputs:
 
     def _result(self, result: SyncResult, outcome: str | None = None) -> OutRecord:
         label = outcome or ("deduped" if result.deduped else result.status)
-        self.metrics.chats.labels(result.tenant_id, label).inc()
+        tenant = self.metrics.base.tenant_label(result.tenant_id)
+        self.metrics.chats.labels(tenant, label).inc()
         return OutRecord(
             self.topics.results, key_for_result(result), result.model_dump_json().encode()
         )
