@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from crm_sync.domain import campaigns
 from crm_sync.domain.chat_records import file_record
 from crm_sync.domain.errors import Action, classify, dead_letter_reason, too_long_limits
-from crm_sync.domain.matching import could_be_found
+from crm_sync.domain.matching import linkable
 from crm_sync.domain.plan import (
     ACTS_KNOWN,
     ACTS_NEW,
@@ -27,7 +27,6 @@ from crm_sync.domain.salesforce import (
     StepResult,
     WriteStep,
 )
-from crm_sync.domain.visitor import names
 from crm_sync.domain.work import ChatWork, TenantContext
 
 _HALTED = RecordError("PROCESSING_HALTED", "the step did not run")
@@ -185,10 +184,7 @@ def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord 
         if work.duplicate_rule == "allow":
             work.duplicate_rule = "refused"
         else:
-            visitor = work.conversation.visitor
-            first, last = names(work.conversation)
-            found = could_be_found(first, last, visitor.company, visitor.phone_e164)
-            work.duplicate_rule = "fired" if found else "allow"
+            work.duplicate_rule = "fired" if linkable(work.conversation) else "allow"
         work.transient = error
     elif action is Action.TRUNCATE:
         _cut(work, error, sobject, record)

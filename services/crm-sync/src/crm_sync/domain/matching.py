@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from chat_contracts.chat import Conversation
 from crm_sync.domain.salesforce import Row
-from crm_sync.domain.visitor import normalise_phone
+from crm_sync.domain.visitor import names, normalise_phone
 
 PersonObject = Literal["Lead", "Contact"]
 CONVERTED = "ConvertedContact"
@@ -100,6 +101,15 @@ def could_be_found(
     """Whether a re-read could tell which person a duplicate rule found for this visitor
     (`rule_candidates` needs both names and a company or phone of the visitor's own)."""
     return bool(_plain(first_name) and _plain(last_name) and (company or phone))
+
+
+def linkable(conversation: Conversation) -> bool:
+    """Whether, after a duplicate rule refused the visitor's new person, a re-read could
+    find the record it matched (`could_be_found` for the visitor's own names, company and
+    phone); if not, crm-sync saves with allowSave."""
+    visitor = conversation.visitor
+    first, last = names(conversation)
+    return could_be_found(first, last, visitor.company, visitor.phone_e164)
 
 
 def rule_candidates(

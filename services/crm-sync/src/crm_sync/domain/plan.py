@@ -34,7 +34,7 @@ from crm_sync.domain.matching import (
     PersonMatch,
     by_email,
     by_phone,
-    could_be_found,
+    linkable,
     rule_candidates,
     select_person,
 )
@@ -290,9 +290,7 @@ class _Planner:
     def _predict(self, work: ChatWork) -> None:
         """In an org whose duplicate rules fire, a visitor whom no re-read could link ends
         saved with allowSave if a rule fires (see `_namesake`): do it in this round."""
-        visitor = work.conversation.visitor
-        first, last = names(work.conversation)
-        if not could_be_found(first, last, visitor.company, visitor.phone_e164):
+        if not linkable(work.conversation):
             work.duplicate_rule = "allow"
 
     def _person_account(self, work: ChatWork) -> bool:
