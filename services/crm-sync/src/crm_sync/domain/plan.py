@@ -9,7 +9,7 @@ persons created in the same call by reference), upload files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -299,17 +299,11 @@ class _Planner:
         record type (the visitor becomes a Contact)."""
         if not self.ctx.person_accounts or self.person_type is None:
             return False
+        record_type = self.person_type
         group = ("person-account", identity(work.conversation, False) or id(work))
-        ref = self.new_index.get(group)
-        if ref is None:
-            step = NEW_ALLOWED if work.duplicate_rule == "allow" else NEW_PERSONS
-            ref = self.new_index[group] = Ref(step, len(self.creates[step]))
-            assert work.owner is not None
-            self.creates[step].append(
-                person_account_record(work, self.ctx, work.owner.id, self.person_type)
-            )
-            self.plan.new_persons[step].append([])
-        self.plan.new_persons[ref.step][ref.index].append(work)
+        self._new_person(
+            work, group, lambda owner: person_account_record(work, self.ctx, owner, record_type)
+        )
         work.person_account_created = True
         return True
 
@@ -380,13 +374,19 @@ class _Planner:
     def _create_person(self, work: ChatWork) -> Ref:
         # One new person per visitor identity; a visitor without one gets their own.
         group = identity(work.conversation, self.ctx.settings.match_by_phone) or id(work)
+        return self._new_person(
+            work, group, lambda owner: person_record(work, self.ctx, owner, self._account(work))
+        )
+
+    def _new_person(self, work: ChatWork, group: object, record: Callable[[str], NewRecord]) -> Ref:
+        """The new person of `group` (its record made by `record(owner id)` the first time,
+        in the allowSave step when a duplicate rule is to be passed), serving `work` too."""
         ref = self.new_index.get(group)
         if ref is None:
             step = NEW_ALLOWED if work.duplicate_rule == "allow" else NEW_PERSONS
             ref = self.new_index[group] = Ref(step, len(self.creates[step]))
             assert work.owner is not None
-            account = self._account(work)
-            self.creates[step].append(person_record(work, self.ctx, work.owner.id, account))
+            self.creates[step].append(record(work.owner.id))
             self.plan.new_persons[step].append([])
         self.plan.new_persons[ref.step][ref.index].append(work)
         return ref
