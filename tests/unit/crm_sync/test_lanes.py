@@ -11,7 +11,7 @@ import pytest
 
 from chat_contracts.keys import key_for_conversation
 from crm_sync.domain.inbound import InRecord
-from crm_sync.domain.lanes import OffsetTracker
+from crm_sync.domain.offsets import OffsetTracker
 from crm_sync.domain.work import ChatWork
 from crm_sync.entrypoints import conversations as lanes_module
 from crm_sync.entrypoints.conversations import ConversationConsumer

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chat_contracts.dlq import DeadLetter
 from chat_contracts.sync import SyncRetry
 from crm_sync.domain.inbound import InRecord
-
-Partition = tuple[str, int]
+from crm_sync.domain.offsets import OffsetTracker, Partition
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +41,6 @@ class Held:
         return len(self.record.value or b"") + len(self.record.key or b"")
 
 
-@dataclass
-class _PartitionState:
-    next_offset: int | None = None
-    """The offset after the last record read."""
-    held: set[int] = field(default_factory=set)
-    """Offsets read and not yet published."""
-
-    def commit_offset(self) -> int | None:
-        return min(self.held) if self.held else self.next_offset
-
-
 class ParkedHold:
     """The retry consumer's memory: parked chats by not-before time, bounded in bytes."""
 
@@ -61,7 +49,7 @@ class ParkedHold:
         self.bytes = 0
         self._heap: list[tuple[datetime, int, Held]] = []
         self._seq = itertools.count()
-        self._partitions: dict[Partition, _PartitionState] = {}
+        self.offsets = OffsetTracker()
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -75,10 +63,7 @@ class ParkedHold:
         """Keep a record read from the retry topic until it is due. A not-before further
         away than `max_wait` (a clock far off, a hand-written record) counts as `max_wait`,
         so one record cannot hold its partition's commits for ever."""
-        state = self._partitions.setdefault(held.partition, _PartitionState())
-        offset = held.record.offset
-        state.next_offset = max(state.next_offset or 0, offset + 1)
-        state.held.add(offset)
+        self.offsets.read(held.partition, held.record.offset, held.size)
         due = now if held.retry is None else min(held.retry.not_before, now + self.max_wait)
         self._push(due, held)
 
@@ -103,29 +88,21 @@ class ParkedHold:
     def put_back(self, taken: list[Held], now: datetime) -> None:
         """Records whose publish failed: due again at once."""
         for held in taken:
-            if held.partition in self._partitions:
+            if self.offsets.knows(held.partition):
                 self._push(now, held)
 
     def settle(self, taken: list[Held]) -> None:
         """Records published: their offsets may be committed."""
         for held in taken:
-            state = self._partitions.get(held.partition)
-            if state is not None:
-                state.held.discard(held.record.offset)
+            self.offsets.finished(held.partition, held.record.offset)
 
     def commit_offsets(self) -> dict[Partition, int]:
         """Per partition, the offset below which everything read has been published."""
-        out = {}
-        for partition, state in self._partitions.items():
-            offset = state.commit_offset()
-            if offset is not None:
-                out[partition] = offset
-        return out
+        return self.offsets.commit_offsets()
 
     def drop(self, partitions: set[Partition]) -> None:
         """Forget partitions taken away: their next owner reads from the committed offset."""
-        for partition in partitions:
-            self._partitions.pop(partition, None)
+        self.offsets.release(partitions)
         kept = [entry for entry in self._heap if entry[2].partition not in partitions]
         if len(kept) != len(self._heap):
             heapq.heapify(kept)

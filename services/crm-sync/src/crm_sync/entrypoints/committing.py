@@ -18,9 +18,9 @@ from aiokafka.structs import OffsetAndMetadata
 
 from chat_runtime.kafka import KafkaKit
 from chat_runtime.logging import get_logger
+from crm_sync.domain.offsets import Partition
 
 log = get_logger(__name__)
-Partition = tuple[str, int]
 RETRY_PAUSE_S: Final = 1.0
 """After a failed step, wait before the next."""
 

@@ -35,7 +35,7 @@ from chat_runtime.kafka import KafkaKit
 from chat_runtime.logging import get_logger
 from crm_sync.adapters.consumer import in_records
 from crm_sync.domain.inbound import InRecord, decode_chats
-from crm_sync.domain.lanes import OffsetTracker, Partition
+from crm_sync.domain.offsets import OffsetTracker, Partition
 from crm_sync.domain.work import ChatWork
 from crm_sync.entrypoints.committing import CommittingConsumer
 from crm_sync.handlers.sync import SyncConversations

@@ -16,7 +16,8 @@ from aiokafka import AIOKafkaConsumer
 
 from chat_runtime.kafka import KafkaKit
 from crm_sync.adapters.consumer import in_records
-from crm_sync.entrypoints.committing import CommittingConsumer, Partition
+from crm_sync.domain.offsets import Partition
+from crm_sync.entrypoints.committing import CommittingConsumer
 from crm_sync.handlers.sync import ForwardDueRetries
 
 POLL_RECORDS: Final = 500

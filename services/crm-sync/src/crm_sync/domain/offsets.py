@@ -1,13 +1,11 @@
-"""Tenant lanes: each tenant's chats are written in turn, tenants independently of each other,
-and the offsets that may be committed while some lanes are still busy.
+"""What a consumer holds of each partition, and the offsets it may commit meanwhile.
 
-A poll no longer waits for its slowest tenant: a tenant whose org is slow (or whose chats
-are costly) holds back only its own later chats. Per visitor the order holds, since a
-visitor's chats are keyed by tenant and visitor and one lane writes a tenant's chats in the
-order they were read. Nothing is committed past a chat not written yet: per partition the
-committed offset stays at the oldest record still in a lane, so a restart or a rebalance
-reads again what was not finished (chat-id dedupe makes a second write of a later one
-harmless).
+crm-sync's consumers keep records in hand for a while: the conversations' lanes until a
+chat is written (`entrypoints.conversations`), the retry consumer until a parked chat is due
+and forwarded (`domain.parked`). Nothing is committed past a record not finished yet: per
+partition the committed offset stays at the oldest record still in hand, so a restart or a
+rebalance reads again what was not finished (chat-id dedupe makes a second write of a later
+one harmless).
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ class _Offsets:
 
 
 class OffsetTracker:
-    """Which records of each partition are in a lane, and what may be committed."""
+    """Which records of each partition are in hand, and what may be committed."""
 
     def __init__(self) -> None:
         self._parts: dict[Partition, _Offsets] = {}
@@ -46,7 +44,8 @@ class OffsetTracker:
         self.in_flight_bytes += size
 
     def finished(self, partition: Partition, offset: int) -> None:
-        """A record's chat was written (or dead-lettered): it may be committed past."""
+        """A record is done with (its chat written, its dead letter or forward published):
+        it may be committed past."""
         state = self._parts.get(partition)
         size = state.pending.pop(offset, None) if state is not None else None
         if size is not None:  # else its partition was released meanwhile
@@ -66,6 +65,10 @@ class OffsetTracker:
     def next_offsets(self) -> dict[Partition, int]:
         """Per partition, the offset after the last record read."""
         return {p: s.next_offset for p, s in self._parts.items() if s.next_offset is not None}
+
+    def knows(self, partition: Partition) -> bool:
+        """Whether the partition is tracked (read from and not released)."""
+        return partition in self._parts
 
     def pending(self, partition: Partition) -> int:
         """Records of `partition` not finished."""
