@@ -190,14 +190,7 @@ class TokenService:
         reply = await self._owner.ask(request, max(0.0, timeout))
         if isinstance(reply, TokenErrorReply):
             raise TokenUnavailable(reply.code, reply.message)
-        grant = AccessGrant(
-            access_token=reply.access_token,
-            instance_url=reply.instance_url,
-            org_id=reply.org_id,
-            user_id=reply.user_id,
-            issued_at=reply.issued_at,
-            obtained_at=self._clock.monotonic(),
-        )
+        grant = self._grant(reply)
         record = self._store.get(tenant_id)
         if record is not None:
             self._cache[tenant_id] = (grant, record.connected_at)
@@ -239,7 +232,8 @@ class TokenService:
         for state in ("connected", "revoked"):
             self._metrics.tenants.labels(state).set(states.count(state))
 
-    def _grant(self, response: TokenResponse) -> AccessGrant:
+    def _grant(self, response: TokenResponse | TokenGrantedReply) -> AccessGrant:
+        """An access token as cached here: from Salesforce, or from the owning replica."""
         return AccessGrant(
             access_token=response.access_token,
             instance_url=response.instance_url,
