@@ -11,6 +11,7 @@ from crm_sync.domain.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER
 from crm_sync.domain.salesforce import NewRecord, RecordError
 from crm_sync.domain.tenant_state import DUPLICATE_RULES_TTL_S
 from tests.unit.crm_sync.conftest import Harness, conversation
+from tests.unit.crm_sync.fakes import FakeOrg
 
 
 def fail_times(times: int, error: RecordError, sobject: str, method: str = "create"):
@@ -66,16 +67,23 @@ async def test_duplicate_rule_links_the_named_record(harness: Harness) -> None:
     assert org.all("Task")[0]["WhoId"] == existing
 
 
-async def test_a_rule_firing_for_a_visitor_no_re_read_could_find_saves_at_once(
-    harness: Harness,
-) -> None:
-    # A namesake without a company or phone of their own: the standard rule fired on name and
-    # the Lead placeholder company, and no re-read could tell which record it found.
+def _namesake_org(harness: Harness) -> FakeOrg:
+    """An org whose name rule fires for Jo Bloggs: a Lead of that name, another email, the
+    placeholder company."""
     org = harness.salesforce.org("t1")
     org.name_rule = True
     org.add(
         "Lead", FirstName="Jo", LastName="Bloggs", Email="other@x.com", Company="[not provided]"
     )
+    return org
+
+
+async def test_a_rule_firing_for_a_visitor_no_re_read_could_find_saves_at_once(
+    harness: Harness,
+) -> None:
+    # A namesake without a company or phone of their own: the standard rule fired on name and
+    # the Lead placeholder company, and no re-read could tell which record it found.
+    org = _namesake_org(harness)
     [result] = await harness.send(conversation())
     assert result.person is not None
     assert result.person.outcome == "created"
@@ -86,11 +94,7 @@ async def test_a_rule_firing_for_a_visitor_no_re_read_could_find_saves_at_once(
 async def test_after_a_rule_fired_a_tenants_namesakes_are_saved_in_one_round(
     harness: Harness,
 ) -> None:
-    org = harness.salesforce.org("t1")
-    org.name_rule = True
-    org.add(
-        "Lead", FirstName="Jo", LastName="Bloggs", Email="other@x.com", Company="[not provided]"
-    )
+    org = _namesake_org(harness)
     await harness.send(conversation())
     org.reads.clear()
     org.writes.clear()
@@ -107,11 +111,7 @@ async def test_after_a_rule_fired_a_tenants_namesakes_are_saved_in_one_round(
 
 
 async def test_the_prediction_ends_when_rules_stop_firing(harness: Harness) -> None:
-    org = harness.salesforce.org("t1")
-    org.name_rule = True
-    org.add(
-        "Lead", FirstName="Jo", LastName="Bloggs", Email="other@x.com", Company="[not provided]"
-    )
+    org = _namesake_org(harness)
     await harness.send(conversation())
     harness.clock.advance(DUPLICATE_RULES_TTL_S - 1)
     await harness.send(conversation())  # predicted: saved with allowSave, no rule fired

@@ -22,7 +22,7 @@ from crm_sync.domain.offsets import Partition
 
 log = get_logger(__name__)
 RETRY_PAUSE_S: Final = 1.0
-"""After a failed step, wait before the next."""
+"""After a failed step (or a lane's batch Kafka refused), wait before trying again."""
 
 
 class CommittingConsumer:

@@ -37,12 +37,10 @@ from crm_sync.adapters.consumer import in_records
 from crm_sync.domain.inbound import InRecord, decode_chats
 from crm_sync.domain.offsets import OffsetTracker, Partition
 from crm_sync.domain.work import ChatWork
-from crm_sync.entrypoints.committing import CommittingConsumer
+from crm_sync.entrypoints.committing import RETRY_PAUSE_S, CommittingConsumer
 from crm_sync.handlers.sync import SyncConversations
 
 log = get_logger(__name__)
-RETRY_PAUSE_S: Final = 1.0
-"""After Kafka refused a batch's output, wait before the batch is tried again."""
 REVOKE_WAIT_S: Final = 240.0
 """A rebalance waits at most this long for the batches being written (below
 max.poll.interval.ms)."""
