@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chat_contracts.topics import (
+    AUDIT_EVENTS,
     AUTH_CONNECTIONS,
     AUTH_REFRESH_TOKENS,
     AUTH_TOKEN_REQUESTS,
@@ -142,14 +143,19 @@ WORKLOADS: tuple[KafkaAccess, ...] = (
             Group("crm-sync.retry", (CRM_SYNC_RETRY,), scales=False),
             Group("crm-sync.commands", (CRM_COMMANDS,)),
         ),
-        reads=(TENANT_SETTINGS,),
-        # chat.conversations.v1: a parked chat goes back to it once due.
+        # The console's repairs read chats back: a conversation (resync, backfill) or a
+        # dead letter (replay), by position or by time, without a group.
+        reads=(TENANT_SETTINGS, CHAT_CONVERSATIONS, CRM_DLQ, CHAT_DLQ),
+        # chat.conversations.v1: a parked or replayed chat goes back to it;
+        # chat.raw.v1: a replayed ingest dead letter goes back to where it came from.
         produces=(
             CRM_SYNC_RESULTS,
             CRM_SYNC_RETRY,
             CRM_DLQ,
             CHAT_CONVERSATIONS,
+            CHAT_RAW,
             AUTH_TOKEN_REQUESTS,
+            AUDIT_EVENTS,
         ),
         answers_requests=True,  # crm.commands.v1 is request/reply
         asks_requests=True,  # tokens from auth
@@ -168,9 +174,30 @@ WORKLOADS: tuple[KafkaAccess, ...] = (
         reads=(AUTH_REFRESH_TOKENS, TENANT_SETTINGS),
         # tenant.settings.v1: the settings page and API write each tenant's settings;
         # auth.token-requests.v1: a replica not owning a tenant asks the one that does
-        produces=(AUTH_REFRESH_TOKENS, AUTH_CONNECTIONS, TENANT_SETTINGS, AUTH_TOKEN_REQUESTS),
+        # audit.events.v1: every connect, disconnect and settings change, with who did it
+        produces=(
+            AUTH_REFRESH_TOKENS,
+            AUTH_CONNECTIONS,
+            TENANT_SETTINGS,
+            AUTH_TOKEN_REQUESTS,
+            AUDIT_EVENTS,
+        ),
         answers_requests=True,
         asks_requests=True,  # tokens from the replica owning the tenant
+    ),
+    KafkaAccess(
+        user="console",
+        # The history: every outcome, dead letter, connection event and admin action.
+        groups=(
+            Group(
+                "console",
+                (CRM_SYNC_RESULTS, CRM_DLQ, CHAT_DLQ, AUTH_CONNECTIONS, AUDIT_EVENTS),
+                scales=False,
+            ),
+        ),
+        # crm.commands.v1: resync, replay and backfill go to crm-sync, the only writer.
+        produces=(CRM_COMMANDS, AUDIT_EVENTS),
+        asks_requests=True,  # crm-sync's answer to each repair
     ),
     # The chatbot runtime, run by the platform team beside the suite: it calls bot-actions
     # with chat_bot_client and reads only its own replies.

@@ -5,6 +5,7 @@ Models are frozen pydantic v2 models; no module here does I/O except the snapsho
 topic-to-model map in `registry`.
 """
 
+from chat_contracts.audit import AuditChange, AuditEvent
 from chat_contracts.auth import (
     RefreshTokenRecord,
     TokenErrorCode,
@@ -68,12 +69,16 @@ from chat_contracts.chat_raw import (
     RawChatEvent,
 )
 from chat_contracts.crm import (
+    BackfillCommand,
+    CommandAcceptedReply,
     CreateRecordCommand,
     CrmCommand,
     CrmCommandErrorCode,
     CrmCommandErrorReply,
     CrmCommandReply,
     RecordCreatedReply,
+    ReplayDeadLettersCommand,
+    ResyncChatCommand,
 )
 from chat_contracts.dlq import DeadLetter, DeadLetterHeader, DeadLetterReason, redact_headers
 from chat_contracts.registry import (
@@ -90,6 +95,7 @@ from chat_contracts.sync import (
     ActivityRecord,
     PersonRecord,
     RetryReason,
+    SourcePosition,
     SyncError,
     SyncResult,
     SyncRetry,
@@ -106,12 +112,16 @@ __all__ = [
     "UNKNOWN_TENANT",
     "ActivityRecord",
     "Attachment",
+    "AuditChange",
+    "AuditEvent",
+    "BackfillCommand",
     "BotActionReply",
     "BotActionRequest",
     "BotErrorCode",
     "BotErrorReply",
     "ChatEndedEvent",
     "ChatPlatformEvent",
+    "CommandAcceptedReply",
     "ConnectedEvent",
     "ConnectionEvent",
     "ContractModel",
@@ -151,8 +161,11 @@ __all__ = [
     "RecordWrittenReply",
     "RefreshFailedEvent",
     "RefreshTokenRecord",
+    "ReplayDeadLettersCommand",
+    "ResyncChatCommand",
     "RetryReason",
     "RevokedEvent",
+    "SourcePosition",
     "SyncError",
     "SyncResult",
     "SyncRetry",

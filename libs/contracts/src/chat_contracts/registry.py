@@ -16,6 +16,7 @@ from typing import Any, get_args, get_origin
 from pydantic import TypeAdapter
 
 from chat_contracts import topics
+from chat_contracts.audit import AuditEvent
 from chat_contracts.auth import RefreshTokenRecord, TokenReply, TokenRequest
 from chat_contracts.auth_events import ConnectionEvent
 from chat_contracts.base import Envelope
@@ -79,6 +80,7 @@ _CONTRACTS = (
     TopicContract(topics.AUTH_REFRESH_TOKENS, RefreshTokenRecord),
     TopicContract(topics.AUTH_CONNECTIONS, ConnectionEvent),
     TopicContract(topics.TENANT_SETTINGS, TenantSettings),
+    TopicContract(topics.AUDIT_EVENTS, AuditEvent),
 )
 
 CONTRACTS: Mapping[str, TopicContract] = MappingProxyType({c.topic.name: c for c in _CONTRACTS})

@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from chat_contracts.base import ContractModel, Envelope, NonEmptyStr, SalesforceId, UtcDatetime
+from chat_contracts.base import (
+    ContractModel,
+    Envelope,
+    LowerEmail,
+    NonEmptyStr,
+    SalesforceId,
+    UtcDatetime,
+)
 from chat_contracts.chat import Conversation, ConversationKind
 from chat_contracts.settings import ActivityObject, Mode, PersonObject
 
@@ -48,6 +55,14 @@ class ActivityRecord(ContractModel):
     )
 
 
+class SourcePosition(ContractModel):
+    """Where a record sits in Kafka."""
+
+    topic: NonEmptyStr = Field(examples=["chat.conversations.v1"])
+    partition: int = Field(ge=0, examples=[3])
+    offset: int = Field(ge=0, examples=[1842])
+
+
 class SyncResult(Envelope):
     """`crm.sync.results.v1` value: how one conversation ended. Key: `keys.result_key`."""
 
@@ -86,6 +101,20 @@ class SyncResult(Envelope):
     )
     batch_size: int = Field(1, ge=1, description="Conversations in the same batch.")
     error: SyncError | None = None
+    visitor_email: LowerEmail | None = Field(
+        None, description="The visitor's email, when the chat has one (history search)."
+    )
+    ended_at: UtcDatetime | None = Field(
+        None, description="When the chat ended (or the offline message was left)."
+    )
+    retry_at: UtcDatetime | None = Field(
+        None, description="Parked: the next attempt's not-before time."
+    )
+    source: SourcePosition | None = Field(
+        None,
+        description="The `chat.conversations.v1` record the chat came from, when known: "
+        "what a resync command reads back.",
+    )
 
     @model_validator(mode="after")
     def _error_when_not_ok(self) -> SyncResult:

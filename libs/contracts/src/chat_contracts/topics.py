@@ -133,6 +133,13 @@ TENANT_SETTINGS = TopicSpec(
     compacted=True,
     retention_ms=None,
 )
+AUDIT_EVENTS = TopicSpec(
+    name="audit.events.v1",
+    partitions=3,
+    description="Admin, settings and console actions: who, which tenant, what changed.",
+    key="tenant_id",
+    retention_ms=365 * DAY_MS,
+)
 
 TOPICS: tuple[TopicSpec, ...] = (
     CHAT_RAW,
@@ -147,6 +154,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     AUTH_REFRESH_TOKENS,
     AUTH_CONNECTIONS,
     TENANT_SETTINGS,
+    AUDIT_EVENTS,
 )
 
 # Reply topics are not in the registry: each request/reply client instance creates its own
