@@ -61,3 +61,22 @@ async def test_probes_report_not_ready_while_the_broker_is_down() -> None:
     }
     assert metrics.status_code == 200
     assert "process_cpu_seconds_total" in metrics.text
+
+
+def test_the_lag_reporter_is_given_every_group_the_service_consumes_in() -> None:
+    # `make_service_app` hands `consumer_groups(app)` to its LagReporter: the broker's
+    # subscribers (by group, their topics merged) and the consumers declared beside them.
+    from chat_runtime.app import consumer_groups, declare_consumer
+
+    broker = make_broker(SETTINGS, registry=new_registry())
+
+    @subscriber(broker, "a", group_id="g")
+    async def on_a(body: bytes) -> None: ...
+
+    @subscriber(broker, "b", group_id="g")
+    async def on_b(body: bytes) -> None: ...
+
+    app = make_asgi_app(broker, SETTINGS, new_registry())
+    declare_consumer(app, ["c"], "own")
+    declare_consumer(app, ["d", "c"], "own")
+    assert consumer_groups(app) == {"g": ["a", "b"], "own": ["c", "d"]}
