@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
-from auth_service.domain.links import LinkError, sign_link, verify_link
 from chat_contracts.base import TENANT_ID_PATTERN
 from chat_runtime.clock import Clock
+from chat_runtime.links import LinkError, sign_link, verify_link
 
 _TENANT = re.compile(TENANT_ID_PATTERN)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auth_service.domain.links import MAX_TTL_S, LinkError, link_signature, sign_link, verify_link
+from chat_runtime.links import MAX_TTL_S, LinkError, link_signature, sign_link, verify_link
 
 SECRET = b"link-secret"
 NOW = 1_800_000_000.0

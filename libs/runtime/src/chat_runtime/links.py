@@ -1,17 +1,18 @@
 """Links signed by the platform: `?tenant=...&expires=...&sig=...`, HMAC-SHA256.
 
-The chat platform (which knows the shared link secret) sends an admin to the connect page
-with such a link; auth also mints them for the page's own forms and for admins holding
-the bearer token. The signature covers a purpose, the tenant and the expiry, so a link
-for tenant A cannot open tenant B, and a link lives at most `MAX_TTL_S`.
+The chat platform (which knows the shared link secret) sends a tenant's admin to auth's
+connect page or to the console with such a link; both mint them for their own pages' forms
+and for admins holding the bearer token. One secret, one kind of link: a link for a tenant
+opens that tenant's connect page and console alike. The signature covers a purpose, the
+tenant and the expiry, so a link for tenant A cannot open tenant B, and a link lives at
+most `MAX_TTL_S`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-
-from auth_service.domain.state import b64url
 
 _PURPOSE = "auth.connect-link.v1"
 MAX_TTL_S = 24 * 3600
@@ -25,6 +26,11 @@ class LinkError(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"link {reason}")
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding."""
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 def link_signature(tenant_id: str, expires: int, secret: bytes) -> str:
