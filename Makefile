@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # Flags of `make bench-pipeline` (e.g. BENCH_ARGS="--tenants 50 --chats 2000").
 BENCH_ARGS ?=
 
-.PHONY: help docs promtool setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
+.PHONY: help docs promtool postgres setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
 	run lint format typecheck schemas test test-unit test-integration bench bench-kafka-floor \
 	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant bench-pipeline clean
 
@@ -28,7 +28,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}'
 
-setup: uv venv kafka-install chromium promtool ## Install everything (uv, the venv, Kafka jars, chromium, promtool); idempotent
+setup: uv venv kafka-install chromium promtool postgres ## Install everything (uv, the venv, Kafka jars, chromium, promtool, PostgreSQL); idempotent
 
 uv: ## Install uv into .tools/ when the machine has none
 	@if [ ! -x "$(UV)" ]; then \
@@ -58,6 +58,17 @@ promtool: ## Install Debian's prometheus package for promtool (the alert rules' 
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else \
 	    echo "setup: no promtool and no apt-get: the alert rule tests will be skipped" >&2; \
+	  fi; \
+	fi
+
+postgres: ## Install Debian's PostgreSQL server package (the console's tests start one; idempotent)
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "setup: installing Debian's postgresql (the console's tests run it)"; \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  else \
+	    echo "setup: no PostgreSQL and no apt-get: the console's PostgreSQL tests will be skipped" >&2; \
 	  fi; \
 	fi
 

@@ -18,7 +18,7 @@ import pytest
 
 from chat_runtime.provision import provision_topics
 
-pytest_plugins = ["tests.emulator_fixtures", "tests.conformance_target"]
+pytest_plugins = ["tests.emulator_fixtures", "tests.conformance_target", "tests.postgres_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
