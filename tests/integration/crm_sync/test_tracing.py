@@ -114,6 +114,7 @@ async def test_one_chats_trace_runs_from_the_webhook_to_its_salesforce_write(
     [chat_span] = [s for s in finished if s.name == "sync chat" and s.context.trace_id == trace_id]
     assert chat_span.attributes is not None
     assert chat_span.attributes["messaging.destination.name"] == crm.topics.conversations
+    assert chat_span.attributes["chat.id"] == chat_id
     assert chat_span.links, "the chat's span links to its batch's span"
     [salesforce_write] = [
         s for s in finished if s.name == "salesforce write" and s.context.trace_id == trace_id

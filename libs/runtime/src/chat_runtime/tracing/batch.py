@@ -37,7 +37,8 @@ class BatchTrace(Generic[T]):
     per message a CONSUMER span named `step`, child of the context the message carries and
     linked to the batch span; the batch span `process <topic>` linked to every message's
     context, current inside the block, and a child of the message's span when the batch
-    holds one. Records produced for a message take `headers_for(item)`."""
+    holds one (`describe` adds attributes to a message's span). Records produced for a
+    message take `headers_for(item)`."""
 
     def __init__(
         self,
@@ -48,9 +49,10 @@ class BatchTrace(Generic[T]):
         *,
         group: str | None = None,
         attributes: Mapping[str, Any] | None = None,
+        describe: Callable[[T], Mapping[str, Any]] | None = None,
     ) -> None:
         self._topic, self._step, self._items, self._record_of = topic, step, items, record_of
-        self._group, self._attributes = group, attributes or {}
+        self._group, self._attributes, self._describe = group, attributes or {}, describe
         self._spans: dict[int, Span] = {}
         self._batch: contextlib.AbstractContextManager[Span] | None = None
 
@@ -70,6 +72,8 @@ class BatchTrace(Generic[T]):
                 offset=record.offset,
                 group=self._group,
             )
+            if self._describe is not None:
+                attributes.update(self._describe(item))
             own = tracer.start_span(self._step, parent, SpanKind.CONSUMER, attributes)
             self._spans[id(item)] = own
             remote = trace.get_current_span(parent).get_span_context()

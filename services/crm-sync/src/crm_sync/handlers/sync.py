@@ -120,6 +120,7 @@ class SyncConversations:
             _source,
             group=self.group,
             attributes={"chat.tenant_id": tenant_id},
+            describe=_describe,
         )
 
     async def _run(
@@ -222,3 +223,8 @@ class ForwardDueRetries:
 
 def _source(work: ChatWork) -> Source:
     return work.source
+
+
+def _describe(work: ChatWork) -> dict[str, str]:
+    conversation = work.conversation
+    return {"chat.id": conversation.chat_id, "chat.kind": conversation.kind}
