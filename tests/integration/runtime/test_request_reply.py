@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker, KafkaMessage
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from chat_runtime import tracing
 from chat_runtime.request_reply import (
     ClientClosed,
     RequestReplyClient,
@@ -158,3 +162,38 @@ async def test_request_before_start_is_refused(kafka_bootstrap: str) -> None:
     client = RequestReplyClient(kafka_bootstrap, name="test")
     with pytest.raises(RuntimeError, match="start"):
         await client.request("anything", b"{}")
+
+
+async def test_a_request_carries_the_callers_trace(kafka_bootstrap: str) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    seen: list[str] = []
+    async with temp_topic(kafka_bootstrap, "rr-traced") as topic:
+        broker = KafkaBroker(kafka_bootstrap, logger=None)
+
+        @broker.subscriber(
+            topic, group_id=f"traced-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest"
+        )
+        async def answer(body: dict[str, Any], msg: KafkaMessage) -> dict[str, Any]:
+            seen.append(msg.headers.get("traceparent", ""))
+            return {}
+
+        await broker.start()
+        tracing.install(provider)
+        try:
+            async with RequestReplyClient(kafka_bootstrap, name="test") as client:
+                with tracing.span("caller") as caller:
+                    assert caller is not None
+                    await client.request(topic, {}, key=b"t1", timeout=20)
+        finally:
+            tracing.install(None)
+            await broker.stop()
+    [sent] = [s for s in exporter.get_finished_spans() if s.name == f"send {topic}"]
+    assert sent.parent is not None
+    assert sent.parent.span_id == caller.get_span_context().span_id
+    [traceparent] = seen
+    assert traceparent.split("-")[1:3] == [
+        f"{sent.context.trace_id:032x}",
+        f"{sent.context.span_id:016x}",
+    ]

@@ -7,9 +7,13 @@ import json
 import time
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel
 
 from chat_contracts.rr import ErrorReply
+from chat_runtime import tracing
 from chat_runtime.metrics import new_registry
 from chat_runtime.request_reply import ResponderMetrics
 from chat_runtime.request_reply.replies import ReplyRefused
@@ -166,3 +170,25 @@ async def test_serial_by_tenant_runs_one_tenants_handlers_in_order_beside_others
         "ok",
         "ok",
     ]
+
+
+async def test_a_request_is_handled_in_the_callers_trace() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    world = World()
+    tracing.install(provider)
+    try:
+        await world.responder.respond({**headers(), "traceparent": caller}, b"t1", BODY)
+    finally:
+        tracing.install(None)
+    [span] = exporter.get_finished_spans()
+    assert span.name == f"process {TOPIC}"
+    assert span.context.trace_id == int(caller.split("-")[1], 16)
+    assert span.parent is not None
+    assert span.parent.span_id == int(caller.split("-")[2], 16)
+    assert span.attributes is not None
+    assert span.attributes["messaging.consumer.group.name"] == "g"
+    assert span.attributes["messaging.message.conversation_id"] == "c1"
+    assert world.handled == ["hi"]

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from chat_runtime.log_context import LogContextMiddleware
 from chat_runtime.logging import reroute_library_loggers
 from chat_runtime.metrics import prometheus_middleware
 from chat_runtime.settings import ServiceSettings
+from chat_runtime.tracing import configure_tracing, flush
 
 # Commit after the handler returns; on an exception seek back so the record is delivered
 # again (ACK would commit it anyway, losing it). FastStream's default, ACK_FIRST, commits
@@ -157,7 +159,9 @@ def make_service_app(
     """`make_asgi_app` for a bootstrapped service: its registry, readiness checks and hooks
     (`on_startup` before the broker's subscribers start, `on_shutdown` before they stop,
     `after_shutdown` after), and the lag of every consumer group it runs exported
-    (`chat_runtime.lag`)."""
+    (`chat_runtime.lag`). Spans are exported when the environment asks for it
+    (`chat_runtime.tracing`)."""
+    configure_tracing(settings.service_name)
     app = make_asgi_app(
         broker,
         settings,
@@ -165,7 +169,7 @@ def make_service_app(
         graph.readiness,
         on_startup=list(graph.on_startup),
         on_shutdown=list(graph.on_shutdown),
-        after_shutdown=list(graph.after_shutdown),
+        after_shutdown=[*graph.after_shutdown, _flush_spans],
         **app_options,
     )
     lag = LagReporter(KafkaKit.from_settings(settings), {}, graph.registry)
@@ -205,6 +209,11 @@ def declare_consumer(app: AsgiFastStream, topics: Sequence[str], group: str) -> 
     declared = list(app.context.get(OWN_CONSUMERS) or [])
     declared.append({"topics": sorted(topics), "group": group})
     app.context.set_global(OWN_CONSUMERS, declared)
+
+
+async def _flush_spans() -> None:
+    # The batching exporter's queue would be lost at exit otherwise.
+    await asyncio.to_thread(flush)
 
 
 def _take_back_library_loggers() -> None:

@@ -18,11 +18,14 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from chat_runtime import tracing
 from chat_runtime.metrics import ServiceMetrics
+from chat_runtime.tracing import Span
 from chat_salesforce.errors import (
     InvalidSession,
     SalesforceApiError,
@@ -121,16 +124,38 @@ class SalesforceGateway(SalesforceOperations):
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _run(self, token: AccessToken, call: _Call) -> Any:
+        if tracing.enabled():
+            return await self._traced(token, call)
+        return await self._call(token, call, None)
+
+    async def _traced(self, token: AccessToken, call: _Call) -> Any:
+        # A CLIENT span per HTTP call: each is one API request against the org's budget.
+        # The URL goes without its query (SOQL holds visitors' emails and phones).
+        url = token.instance_url.rstrip("/") + self._path(call)
+        attributes = {
+            "http.request.method": call.method,
+            "url.full": url,
+            "server.address": urlsplit(url).hostname or "",
+            "salesforce.operation": call.operation,
+            "salesforce.tenant_id": token.tenant_id,
+            "salesforce.api_calls": 1,
+        }
+        with tracing.client_span(f"{call.method} salesforce {call.operation}", attributes) as span:
+            return await self._call(token, call, span)
+
+    def _path(self, call: _Call) -> str:
+        return call.path if call.path.startswith("/") else self._base + call.path
+
+    async def _call(self, token: AccessToken, call: _Call, span: Span | None) -> Any:
         tenant = token.tenant_id
         limit = self._limits.get(tenant)
         if limit is None:
             limit = self._limits[tenant] = asyncio.Semaphore(self.options.per_tenant)
-        path = call.path if call.path.startswith("/") else self._base + call.path
         async with limit:
             try:
                 answer = await self._http.request(
                     call.method,
-                    token.instance_url.rstrip("/") + path,
+                    token.instance_url.rstrip("/") + self._path(call),
                     token=token.value,
                     params=call.params,
                     json=call.json,
@@ -138,9 +163,17 @@ class SalesforceGateway(SalesforceOperations):
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._count(tenant, call.operation, "transport_error")
+                tracing.failed(span, type(exc).__name__)
                 raise from_transport(exc) from None
-        self.budget.record(tenant, answer.headers.get(HEADER))
+        limit_info = answer.headers.get(HEADER)
+        self.budget.record(tenant, limit_info)
         self._count(tenant, call.operation, _outcome(answer.status))
+        if span is not None:
+            span.set_attribute("http.response.status_code", answer.status)
+            if limit_info:
+                span.set_attribute("salesforce.limit_info", limit_info)
+            if answer.status >= 400:
+                tracing.failed(span, str(answer.status))
         return _result(answer)
 
     def _count(self, tenant: str, operation: str, outcome: str) -> None:

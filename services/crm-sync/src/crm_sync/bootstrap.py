@@ -122,7 +122,13 @@ def bootstrap(settings: Settings) -> CrmSyncService:
     )
     outputs = Outputs(topics, metrics, policy, clock)
     sync = SyncConversations(
-        engine, store, publisher, outputs, clock, tenant_deadline_s=settings.tenant_deadline_s
+        engine,
+        store,
+        publisher,
+        outputs,
+        clock,
+        tenant_deadline_s=settings.tenant_deadline_s,
+        group=settings.group_id,
     )
     forward = ForwardDueRetries(
         publisher,

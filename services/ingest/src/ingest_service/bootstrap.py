@@ -73,6 +73,7 @@ def bootstrap(settings: Settings, *, publisher: Publisher | None = None) -> Inge
             conversations_topic=settings.conversations_topic,
             dlq_topic=settings.dlq_topic,
             metrics=metrics,
+            group=settings.group_id,
         )
         service.on_startup.append(regions.start)  # phone regions known before the first batch
         service.after_shutdown += [regions.stop, recent_keys.stop]

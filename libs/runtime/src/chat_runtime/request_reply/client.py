@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
+from chat_runtime import tracing
 from chat_runtime.kafka import KafkaKit
 from chat_runtime.logging import get_logger
 from chat_runtime.request_reply.metrics import RequestReplyMetrics
@@ -199,7 +200,22 @@ class RequestReplyClient:
         timeout: float | None = None,  # noqa: ASYNC109
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        """Send one request and wait for its reply; raises RequestTimeout after `timeout` s."""
+        """Send one request and wait for its reply; raises RequestTimeout after `timeout` s.
+        The request carries the caller's trace (`chat_runtime.tracing`)."""
+        if not tracing.enabled():
+            return await self._request(topic, value, key, timeout, headers)
+        with tracing.producer_span(topic, key=key):
+            traced = {k: v.decode() for k, v in tracing.context_headers()}
+            return await self._request(topic, value, key, timeout, {**(headers or {}), **traced})
+
+    async def _request(
+        self,
+        topic: str,
+        value: bytes | BaseModel | Mapping[str, Any],
+        key: bytes | None,
+        timeout: float | None,  # noqa: ASYNC109 - see request()
+        headers: Mapping[str, str] | None,
+    ) -> Reply:
         if not self._started or self._producer is None:
             raise RuntimeError("RequestReplyClient.start() must be awaited first")
         timeout = self._default_timeout if timeout is None else timeout

@@ -38,6 +38,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from chat_contracts.base import TENANT_ID_PATTERN, UNKNOWN_TENANT
 from chat_contracts.keys import tenant_key, tenant_of_key
 from chat_contracts.rr import ErrorReply, GenericErrorCode
+from chat_runtime import tracing
 from chat_runtime.clock import Clock
 from chat_runtime.log_context import TENANT_ID, bound_ids
 from chat_runtime.logging import get_logger
@@ -141,7 +142,18 @@ class Responder(Generic[R]):
             ids[TENANT_ID] = tenant_of_key(key)[:128]
         with bound_ids(ids):
             try:
-                await self._respond(headers, key, body)
+                if not tracing.enabled():
+                    await self._respond(headers, key, body)
+                    return
+                # The caller's trace goes on here (and into Salesforce calls, token requests).
+                with tracing.consumer_span(
+                    self.options.topic,
+                    headers.items(),
+                    key=key,
+                    group=self.options.group_id,
+                    attributes={"messaging.message.conversation_id": ids[CORRELATION_ID]},
+                ):
+                    await self._respond(headers, key, body)
             except Exception:  # a bug here must not kill the reader or lose the record
                 log.exception("request handling failed")
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote as url_quote
 
 from chat_contracts.sync import RetryReason
+from chat_runtime import tracing
 from chat_salesforce.errors import (
     InvalidSession,
     NotConnected,
@@ -115,6 +116,24 @@ class GatewaySalesforce:
 
     async def write(
         self, tenant_id: str, steps: Sequence[WriteStep], *, assignment_rules: bool = False
+    ) -> tuple[dict[str, StepResult], CallStats]:
+        if not tracing.enabled():
+            return await self._write(tenant_id, steps, assignment_rules=assignment_rules)
+        # One span for a round's writes (its HTTP calls are children): what it wrote, and
+        # what it cost in API calls.
+        attributes = {
+            "salesforce.tenant_id": tenant_id,
+            "salesforce.steps": [f"{s.method} {s.records[0].sobject}" for s in steps if s.records],
+            "salesforce.records": sum(len(s.records) for s in steps),
+        }
+        with tracing.span("salesforce write", attributes=attributes) as span:
+            written, stats = await self._write(tenant_id, steps, assignment_rules=assignment_rules)
+            if span is not None:
+                span.set_attribute("salesforce.api_calls", stats.calls)
+            return written, stats
+
+    async def _write(
+        self, tenant_id: str, steps: Sequence[WriteStep], *, assignment_rules: bool
     ) -> tuple[dict[str, StepResult], CallStats]:
         headers = {} if assignment_rules else dict(NO_AUTO_ASSIGN)
         out: dict[str, StepResult] = {}

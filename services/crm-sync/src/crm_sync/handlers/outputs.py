@@ -12,12 +12,21 @@ from chat_contracts.dlq import DeadLetter, DeadLetterReason
 from chat_contracts.keys import key_for_result, key_for_retry, tenant_key
 from chat_contracts.settings import Mode
 from chat_contracts.sync import RetryReason, SyncResult
-from crm_sync.adapters.ports import Clock, OutRecord
+from chat_runtime.tracing import Headers
+from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord
 from crm_sync.domain import results
 from crm_sync.domain.outcome import Parking, TenantOutcome
 from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.work import ChatWork, Failure
 from crm_sync.metrics import SyncMetrics
+
+Trace = Callable[[ChatWork], Headers]
+"""The trace headers of the records produced for a chat."""
+
+
+def untraced(work: ChatWork) -> Headers:
+    """No trace headers (tracing off, or no chat span)."""
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +53,9 @@ class Outputs:
         self.topics, self.metrics, self.policy = topics, metrics, policy
         self.clock, self.jitter = clock, jitter
 
-    def of(self, outcome: TenantOutcome, mode: Mode) -> list[OutRecord]:
-        """Result, dead letter or retry of every chat of a tenant's batch."""
+    def of(self, outcome: TenantOutcome, mode: Mode, trace: Trace = untraced) -> list[OutRecord]:
+        """Result, dead letter or retry of every chat of a tenant's batch; each record
+        carries its chat's `trace` headers."""
         works = outcome.works
         tenant = works[0].conversation.tenant_id if works else ""
         share = outcome.calls / max(1, len(works))
@@ -62,18 +72,19 @@ class Outputs:
             ):
                 results.exhausted(work, parking.error)
                 parking = None
+            headers = _headers(trace(work))
             if parking is None:
-                out += self._finished(work, mode, share, len(works))
+                out += self._finished(work, mode, share, len(works), headers)
                 continue
             delay = self._delay(parking, work.source.attempt)
             not_before = now + timedelta(seconds=delay)
             retry = results.retry(work, parking.reason, parking.error, now, not_before)
             value = retry.model_dump_json().encode()
-            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value))
+            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value, headers))
             result = results.result(
                 work, mode, api_calls=share, batch_size=len(works), error=parking.error, parked=True
             )
-            out.append(self._result(result))
+            out.append(self._result(result, headers=headers))
         return out
 
     def _delay(self, parking: Parking, attempt: int) -> float:
@@ -83,26 +94,34 @@ class Outputs:
             return parking.delay_s
         return max(parking.delay_s, self.policy.park_delay(parking.reason, attempt, self.jitter))
 
-    def _finished(self, work: ChatWork, mode: Mode, share: float, size: int) -> list[OutRecord]:
+    def _finished(
+        self, work: ChatWork, mode: Mode, share: float, size: int, headers: Headers = JSON_HEADERS
+    ) -> list[OutRecord]:
         result = results.result(work, mode, api_calls=share, batch_size=size)
         if result.status == "ok" and not result.deduped:
             conversation = work.conversation
             ended = conversation.ended_at or conversation.occurred_at
             age = (self.clock.now() - ended).total_seconds()
             self.metrics.freshness.observe(max(0.0, age))
-        out = [self._result(result)]
+        out = [self._result(result, headers=headers)]
         if work.failure is not None:
-            out.append(self._dead(results.dead_letter(work)))
+            out.append(self._dead(results.dead_letter(work), headers))
         return out
 
-    def skipped(self, works: Iterable[ChatWork], mode: Mode) -> list[OutRecord]:
+    def skipped(
+        self, works: Iterable[ChatWork], mode: Mode, trace: Trace = untraced
+    ) -> list[OutRecord]:
         """Chats of a tenant with automatic sync off: reported, not written."""
         return [
-            self._result(results.result(w, mode, api_calls=0, batch_size=1), "skipped")
+            self._result(
+                results.result(w, mode, api_calls=0, batch_size=1), "skipped", _headers(trace(w))
+            )
             for w in works
         ]
 
-    def removed(self, works: Sequence[ChatWork], mode: Mode) -> list[OutRecord]:
+    def removed(
+        self, works: Sequence[ChatWork], mode: Mode, trace: Trace = untraced
+    ) -> list[OutRecord]:
         """Chats of a tenant whose settings were deleted: dead-lettered (replayable)."""
         out: list[OutRecord] = []
         for work in works:
@@ -111,23 +130,28 @@ class Outputs:
                 message="the tenant's settings were deleted; crm-sync no longer syncs it",
                 dlq_reason=DeadLetterReason.UNKNOWN_TENANT,
             )
-            out += self._finished(work, mode, 0.0, len(works))
+            out += self._finished(work, mode, 0.0, len(works), _headers(trace(work)))
         return out
 
     def dead_letters(self, dead: Iterable[DeadLetter]) -> list[OutRecord]:
         """Records that were not valid messages."""
         return [self._dead(d) for d in dead]
 
-    def _result(self, result: SyncResult, outcome: str | None = None) -> OutRecord:
+    def _result(
+        self, result: SyncResult, outcome: str | None = None, headers: Headers = JSON_HEADERS
+    ) -> OutRecord:
         label = outcome or ("deduped" if result.deduped else result.status)
         tenant = self.metrics.base.tenant_label(result.tenant_id)
         self.metrics.chats.labels(tenant, label).inc()
         return OutRecord(
-            self.topics.results, key_for_result(result), result.model_dump_json().encode()
+            self.topics.results, key_for_result(result), result.model_dump_json().encode(), headers
         )
 
-    def _dead(self, letter: DeadLetter) -> OutRecord:
+    def _dead(self, letter: DeadLetter, headers: Headers = JSON_HEADERS) -> OutRecord:
         self.metrics.base.dead_lettered.labels(letter.source_topic or "", letter.reason.value).inc()
-        return OutRecord(
-            self.topics.dlq, tenant_key(letter.tenant_id), letter.model_dump_json().encode()
-        )
+        value = letter.model_dump_json().encode()
+        return OutRecord(self.topics.dlq, tenant_key(letter.tenant_id), value, headers)
+
+
+def _headers(trace: Headers) -> Headers:
+    return (*JSON_HEADERS, *trace) if trace else JSON_HEADERS

@@ -18,6 +18,7 @@ from chat_contracts.keys import key_for_conversation
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason, SyncError, SyncRetry
 from chat_runtime.logging import get_logger
+from chat_runtime.tracing import TRACE_HEADERS, BatchTrace
 from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord, Publisher, SettingsStore
 from crm_sync.domain.inbound import (
     ATTEMPT_HEADER,
@@ -28,7 +29,7 @@ from crm_sync.domain.inbound import (
 )
 from crm_sync.domain.outcome import Parking, TenantOutcome
 from crm_sync.domain.parked import Held, ParkedHold
-from crm_sync.domain.work import ChatWork
+from crm_sync.domain.work import ChatWork, Source
 from crm_sync.handlers.engine import SyncEngine
 from crm_sync.handlers.outputs import Outputs, OutTopics
 from crm_sync.metrics import SyncMetrics
@@ -52,9 +53,10 @@ class SyncConversations:
         clock: Clock,
         *,
         tenant_deadline_s: float,
+        group: str | None = None,
     ) -> None:
         self.engine, self.store, self.publisher, self.outputs = engine, store, publisher, outputs
-        self.clock, self.deadline_s = clock, tenant_deadline_s
+        self.clock, self.deadline_s, self.group = clock, tenant_deadline_s, group
 
     async def __call__(self, records: Sequence[InRecord]) -> None:
         works, dead = decode_chats(records)
@@ -91,17 +93,35 @@ class SyncConversations:
     async def tenant(self, tenant_id: str, works: list[ChatWork]) -> None:
         """Write one tenant's chats of the poll and publish what became of each."""
         settings = self.store.get(tenant_id) or TenantSettings(tenant_id=tenant_id)
-        if self.store.removed(tenant_id):
-            await self.publisher.publish_many(self.outputs.removed(works, settings.mode))
-            return
-        if not settings.auto_sync:
-            await self.publisher.publish_many(self.outputs.skipped(works, settings.mode))
+        if self.store.removed(tenant_id) or not settings.auto_sync:
+            removed = self.store.removed(tenant_id)
+            write_off = self.outputs.removed if removed else self.outputs.skipped
+            with self._traced(tenant_id, works) as batch:
+                out = write_off(works, settings.mode, batch.headers_for)
+                await self.publisher.publish_many(out)
             return
         deadline = self.clock.monotonic() + self.deadline_s
         size = settings.batch_max_size
         for start in range(0, len(works), size):
-            outcome = await self._run(tenant_id, settings, works[start : start + size], deadline)
-            await self.publisher.publish_many(self.outputs.of(outcome, settings.mode))
+            chunk = works[start : start + size]
+            with self._traced(tenant_id, chunk) as batch:
+                outcome = await self._run(tenant_id, settings, chunk, deadline)
+                out = self.outputs.of(outcome, settings.mode, batch.headers_for)
+                await self.publisher.publish_many(out)
+
+    def _traced(self, tenant_id: str, works: Sequence[ChatWork]) -> BatchTrace[ChatWork]:
+        """A span per chat continuing its trace, and one for the batch, which its
+        Salesforce calls are children of (`chat_runtime.tracing`; nothing when off)."""
+        topic = works[0].source.topic if works else ""
+        return BatchTrace(
+            topic,
+            "sync chat",
+            works,
+            _source,
+            group=self.group,
+            attributes={"chat.tenant_id": tenant_id},
+            describe=_describe,
+        )
 
     async def _run(
         self, tenant_id: str, settings: TenantSettings, chunk: list[ChatWork], deadline: float
@@ -176,7 +196,7 @@ class ForwardDueRetries:
             return
         letters = [h.letter for h in taken if h.letter is not None]
         out = self.outputs.dead_letters(letters)
-        out += [self._forward(h.retry) for h in taken if h.retry is not None]
+        out += [self._forward(h.retry, h.record) for h in taken if h.retry is not None]
         try:
             await self.publisher.publish_many(out)
         except BaseException:
@@ -185,15 +205,26 @@ class ForwardDueRetries:
         self.hold.settle(taken)
         self.metrics.parked_held.set(len(self.hold))
 
-    def _forward(self, retry: SyncRetry) -> OutRecord:
+    def _forward(self, retry: SyncRetry, record: InRecord) -> OutRecord:
         self.metrics.retries.labels("forwarded").inc()
         conversation = retry.conversation
         headers = (
             *JSON_HEADERS,
             (ATTEMPT_HEADER, str(retry.attempt + 1).encode()),
             (FIRST_FAILED_HEADER, retry.first_failed_at.isoformat().encode()),
+            # The chat's trace goes on with its next attempt.
+            *((k, v) for k, v in record.headers if k in TRACE_HEADERS),
         )
         value = conversation.model_dump_json().encode()
         return OutRecord(
             self.topics.conversations, key_for_conversation(conversation), value, headers
         )
+
+
+def _source(work: ChatWork) -> Source:
+    return work.source
+
+
+def _describe(work: ChatWork) -> dict[str, str]:
+    conversation = work.conversation
+    return {"chat.id": conversation.chat_id, "chat.kind": conversation.kind}

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from chat_contracts.topics import LARGE_MESSAGE_BYTES
+from chat_runtime import tracing
 from chat_runtime.kafka import KafkaKit, ManagedProducer
 from ingest_service.adapters.ports import OutRecord, PublishError
 
@@ -88,11 +89,13 @@ class KafkaPublisher(ManagedProducer):
         producer = self._running()
         try:
             async with asyncio.timeout(timeout_s):
-                delivery = await producer.send(
-                    record.topic, record.value, key=record.key, headers=list(record.headers)
-                )
-                # Shielded: a timeout must not cancel aiokafka's own future.
-                await asyncio.shield(delivery)
+                with tracing.producer_span(record.topic, key=record.key):
+                    headers = tracing.with_context(record.headers)
+                    delivery = await producer.send(
+                        record.topic, record.value, key=record.key, headers=list(headers)
+                    )
+                    # Shielded: a timeout must not cancel aiokafka's own future.
+                    await asyncio.shield(delivery)
         except TimeoutError:
             raise PublishError(f"Kafka did not confirm within {timeout_s:g}s") from None
         except Exception as exc:  # whatever the client raised, nothing was stored

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from faststream.asgi.types import Receive, Scope, Send
 
+from chat_runtime import tracing
 from chat_runtime.logging import get_logger
 from ingest_service.handlers.events import WebhookRequest, WebhookResponse
 from ingest_service.metrics import IngestMetrics
@@ -35,10 +36,31 @@ class WebhookEndpoint:
         self._metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if tracing.enabled():
+            await self._traced(scope, receive, send)
+            return
         started = time.perf_counter()
         response = await self._respond_to(scope, receive)
         await _send_json(send, response.status, response.body, response.status == 405)
         self._metrics.webhook(response.status, response.outcome, time.perf_counter() - started)
+
+    async def _traced(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The chat's trace starts here (a context the caller sent is only linked).
+        attributes = {
+            "http.request.method": str(scope.get("method", "")),
+            "http.route": WEBHOOK_PATH,
+            "url.path": str(scope.get("path", "")),
+            "url.scheme": str(scope.get("scheme", "http")),
+        }
+        headers = ((k.decode("latin-1"), v) for k, v in scope.get("headers", ()))
+        with tracing.server_span(f"POST {WEBHOOK_PATH}", attributes, headers) as span:
+            started = time.perf_counter()
+            response = await self._respond_to(scope, receive)
+            if span is not None:
+                span.set_attribute("http.response.status_code", response.status)
+                span.set_attribute("webhook.outcome", response.outcome)
+            await _send_json(send, response.status, response.body, response.status == 405)
+            self._metrics.webhook(response.status, response.outcome, time.perf_counter() - started)
 
     async def _respond_to(self, scope: Scope, receive: Receive) -> WebhookResponse:
         if scope.get("method") != "POST":

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from chat_runtime import tracing
 from chat_runtime.logging import get_logger
+from chat_runtime.tracing import Headers
 from ingest_service.adapters.ports import (
+    JSON_HEADERS,
     OutRecord,
     PhoneRegions,
     Publisher,
@@ -33,6 +36,8 @@ log = get_logger(__name__)
 # the next ones are planned, and a 1,000-record batch does not hold up the webhook
 # requests a process of both halves serves meanwhile.
 CHUNK: Final = 200
+_Traced = tuple[list[Headers], list[Headers]]
+"""The trace headers of a plan's conversations and of its dead letters, in their order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +110,9 @@ class NormaliseBatch:
         dlq_topic: str,
         metrics: IngestMetrics,
         clock: Callable[[], float] = time.time,
+        group: str | None = None,
     ) -> None:
+        self._group = group
         self._publisher = publisher
         self._recent_keys = recent_keys
         self._regions = regions
@@ -117,21 +124,29 @@ class NormaliseBatch:
 
     async def __call__(self, records: Sequence[RawRecord]) -> BatchPlan:
         """Handle one batch; raises PublishError (nothing committed) when Kafka fails."""
+        if not tracing.enabled() or not records:
+            return await self._handle(records, None)
+        # Each event's conversation (or dead letter) carries its event's trace onwards.
+        batch = tracing.BatchTrace(records[0].topic, "normalise", records, _same, group=self._group)
+        with batch:
+            return await self._handle(records, batch)
+
+    async def _handle(
+        self, records: Sequence[RawRecord], batch: tracing.BatchTrace[RawRecord] | None
+    ) -> BatchPlan:
         await self._ensure_memory(records)
         planner = BatchPlanner(self._memory, self._regions.region)
         plan = planner.plan
         confirmations: list[Awaitable[None]] = []
-        sent_conversations = sent_letters = 0
+        sent = (0, 0)
+        traced: _Traced | None = ([], []) if batch is not None else None
         try:
             for start in range(0, len(records), CHUNK):
                 for record in records[start : start + CHUNK]:
                     planner.add(record)
-                out = [
-                    OutRecord(self._conversations, k, v)
-                    for k, v in plan.conversations[sent_conversations:]
-                ]
-                out += [OutRecord(self._dlq, k, v) for k, v in plan.dead_letters[sent_letters:]]
-                sent_conversations, sent_letters = len(plan.conversations), len(plan.dead_letters)
+                    if batch is not None and traced is not None:
+                        _follow(plan, traced, batch.headers_for(record))
+                out, sent = self._unsent(plan, sent, traced)
                 confirmations.append(await self._publisher.enqueue(out))
                 await asyncio.sleep(0)  # the producer's turn to send
             await asyncio.gather(*confirmations)
@@ -144,12 +159,26 @@ class NormaliseBatch:
         return plan
 
     def _unsent(
-        self, plan: BatchPlan, sent: tuple[int, int]
+        self, plan: BatchPlan, sent: tuple[int, int], traced: _Traced | None = None
     ) -> tuple[list[OutRecord], tuple[int, int]]:
-        """The plan's records after the `sent` (conversations, dead letters) counts."""
+        """The plan's records after the `sent` (conversations, dead letters) counts, with
+        their events' trace headers when `traced` has them."""
         conversations, letters = sent
-        out = [OutRecord(self._conversations, k, v) for k, v in plan.conversations[conversations:]]
-        out += [OutRecord(self._dlq, k, v) for k, v in plan.dead_letters[letters:]]
+        new_conversations = plan.conversations[conversations:]
+        new_letters = plan.dead_letters[letters:]
+        if traced is None:
+            out = [OutRecord(self._conversations, k, v) for k, v in new_conversations]
+            out += [OutRecord(self._dlq, k, v) for k, v in new_letters]
+        else:
+            heads, letter_heads = traced[0][conversations:], traced[1][letters:]
+            out = [
+                OutRecord(self._conversations, k, v, (*JSON_HEADERS, *h))
+                for (k, v), h in zip(new_conversations, heads, strict=True)
+            ]
+            out += [
+                OutRecord(self._dlq, k, v, (*JSON_HEADERS, *h))
+                for (k, v), h in zip(new_letters, letter_heads, strict=True)
+            ]
         return out, (len(plan.conversations), len(plan.dead_letters))
 
     async def _ensure_memory(self, records: Sequence[RawRecord]) -> None:
@@ -192,3 +221,14 @@ class NormaliseBatch:
         if plan.dead_letters:
             reasons = {reason: n for (_, reason), n in plan.reasons.items()}
             log.warning("raw records dead-lettered", count=len(plan.dead_letters), reasons=reasons)
+
+
+def _same(record: RawRecord) -> RawRecord:
+    return record
+
+
+def _follow(plan: BatchPlan, traced: _Traced, headers: Headers) -> None:
+    """What the plan gained from the record just added carries the record's trace."""
+    conversations, letters = traced
+    conversations += [headers] * (len(plan.conversations) - len(conversations))
+    letters += [headers] * (len(plan.dead_letters) - len(letters))
