@@ -37,6 +37,7 @@ PROBE = Path(__file__).with_name("app_probe.py")
 SECRET_VALUES = {
     "AUTH_ENCRYPTION_KEYS": json.dumps({"k1": base64.b64encode(bytes(32)).decode()}),
     "AUTH_ENCRYPTION_KEY_ID": "k1",
+    "CONSOLE_DATABASE_URL": "postgresql://console:placeholder@db.example:5432/console",
 }
 FILE_VALUES = {"INGEST_WEBHOOK_SECRETS_FILE": json.dumps({"10000": "placeholder-secret"})}
 

@@ -35,12 +35,15 @@ def test_every_autoscaled_consumer_scales_on_its_groups_lag_with_keda(prod: Over
             assert scalers[0]["spec"]["triggers"][0]["type"] == "cpu", name
 
 
-def test_the_only_unscaled_workload_is_auth(prod: Overlay) -> None:
+def test_the_only_unscaled_workloads_are_auth_and_the_console(prod: Overlay) -> None:
+    # auth: every replica holds the whole token store; the console: an admin's pages and
+    # a history writer that keeps up on one replica (bench/console.py).
     fixed = {d["metadata"]["name"] for d in prod.deployments()} - {
         d["metadata"]["name"] for d in _autoscaled(prod)
     }
-    assert fixed == {"auth"}
+    assert fixed == {"auth", "console"}
     assert prod.scalers_of("auth") == []
+    assert prod.scalers_of("console") == []
 
 
 def test_max_replicas_never_exceed_the_partitions(prod: Overlay, prod_hpa: Overlay) -> None:

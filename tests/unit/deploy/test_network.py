@@ -9,7 +9,8 @@ from tests.unit.deploy.manifests import Overlay, pod_labels, selects
 # Who talks to Salesforce (DESIGN.md: crm-sync, bot-actions, auth) and who takes HTTP from
 # outside the cluster (the issue: ingest's webhooks, auth's connect page).
 SALESFORCE = {"crm-sync", "bot-actions", "auth"}
-PUBLIC_HTTP = {"ingest-webhook", "auth"}
+PUBLIC_HTTP = {"ingest-webhook", "auth", "console"}
+DATABASE = {"console"}
 PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
 
 
@@ -35,6 +36,8 @@ def test_each_workload_gets_exactly_what_it_needs(overlay: Overlay) -> None:
             expected.add("allow-salesforce-https")
         if name in PUBLIC_HTTP:
             expected.add("allow-public-http")
+        if name in DATABASE:
+            expected.add("allow-database")
         assert set(policies) == expected, name
 
 

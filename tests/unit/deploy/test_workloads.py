@@ -26,9 +26,15 @@ MB = 1000 * 1000
 MIB = 1024 * 1024
 # Peak RSS targets per process (the benches' budget); auth has none of its own and is held
 # to the workers' one.
-PEAK_RSS = {"ingest": 200 * MB, "bot-actions": 200 * MB, "auth": 200 * MB, "crm-sync": 250 * MB}
+PEAK_RSS = {
+    "ingest": 200 * MB,
+    "bot-actions": 200 * MB,
+    "auth": 200 * MB,
+    "crm-sync": 250 * MB,
+    "console": 200 * MB,
+}
 # Secrets the operator creates (deploy/k8s/README.md says how); KafkaUsers' come from Strimzi.
-OPERATOR_SECRETS = {"kafka-cluster-ca", "ingest-webhook-secrets", "auth-secrets"}
+OPERATOR_SECRETS = {"kafka-cluster-ca", "ingest-webhook-secrets", "auth-secrets", "console-secrets"}
 _SUFFIXES = {"Ki": 1024, "Mi": MIB, "Gi": 1024 * MIB, "k": 1000, "M": MB, "G": 1000 * MB}
 
 

@@ -1,0 +1,3 @@
+from console_service.app import main
+
+main()
