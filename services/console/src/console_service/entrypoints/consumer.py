@@ -70,8 +70,8 @@ class HistoryConsumer:
     async def start(self) -> None:
         consumer = self.kit.consumer("history", group_id=self.group_id)
         consumer.subscribe(self.topics, listener=_SeekFromDatabase(self))
+        self._consumer = consumer  # before start: the first assignment may come during it
         await consumer.start()
-        self._consumer = consumer
         self._task = asyncio.create_task(self._run(consumer), name="console-history")
 
     async def stop(self) -> None:
