@@ -12,8 +12,9 @@ from chat_contracts.dlq import DeadLetter, DeadLetterReason
 from chat_contracts.keys import key_for_result, key_for_retry, tenant_key
 from chat_contracts.settings import Mode
 from chat_contracts.sync import RetryReason, SyncResult
-from crm_sync.adapters.ports import Clock, OutRecord
+from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord
 from crm_sync.domain import results
+from crm_sync.domain.inbound import SOURCE_HEADER, position_text
 from crm_sync.domain.outcome import Parking, TenantOutcome
 from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.work import ChatWork, Failure
@@ -69,9 +70,18 @@ class Outputs:
             not_before = now + timedelta(seconds=delay)
             retry = results.retry(work, parking.reason, parking.error, now, not_before)
             value = retry.model_dump_json().encode()
-            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value))
+            headers: tuple[tuple[str, bytes], ...] = JSON_HEADERS
+            if work.source.origin is not None:
+                headers += ((SOURCE_HEADER, position_text(work.source.origin)),)
+            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value, headers))
             result = results.result(
-                work, mode, api_calls=share, batch_size=len(works), error=parking.error, parked=True
+                work,
+                mode,
+                api_calls=share,
+                batch_size=len(works),
+                error=parking.error,
+                parked=True,
+                retry_at=not_before,
             )
             out.append(self._result(result))
         return out

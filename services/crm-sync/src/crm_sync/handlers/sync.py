@@ -22,6 +22,7 @@ from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord, Publisher, S
 from crm_sync.domain.inbound import (
     ATTEMPT_HEADER,
     FIRST_FAILED_HEADER,
+    SOURCE_HEADER,
     InRecord,
     decode_chats,
     decode_retries,
@@ -176,7 +177,7 @@ class ForwardDueRetries:
             return
         letters = [h.letter for h in taken if h.letter is not None]
         out = self.outputs.dead_letters(letters)
-        out += [self._forward(h.retry) for h in taken if h.retry is not None]
+        out += [self._forward(h.retry, h.record) for h in taken if h.retry is not None]
         try:
             await self.publisher.publish_many(out)
         except BaseException:
@@ -185,14 +186,17 @@ class ForwardDueRetries:
         self.hold.settle(taken)
         self.metrics.parked_held.set(len(self.hold))
 
-    def _forward(self, retry: SyncRetry) -> OutRecord:
+    def _forward(self, retry: SyncRetry, record: InRecord) -> OutRecord:
         self.metrics.retries.labels("forwarded").inc()
         conversation = retry.conversation
-        headers = (
+        headers: tuple[tuple[str, bytes], ...] = (
             *JSON_HEADERS,
             (ATTEMPT_HEADER, str(retry.attempt + 1).encode()),
             (FIRST_FAILED_HEADER, retry.first_failed_at.isoformat().encode()),
         )
+        source = record.header(SOURCE_HEADER)
+        if source is not None:  # the record the chat was first read from, kept
+            headers += ((SOURCE_HEADER, source.encode()),)
         value = conversation.model_dump_json().encode()
         return OutRecord(
             self.topics.conversations, key_for_conversation(conversation), value, headers
