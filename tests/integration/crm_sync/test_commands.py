@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 from simple_salesforce.format import format_soql
 
 from chat_contracts.crm import (
+    CommandAcceptedReply,
     CreateRecordCommand,
     CrmCommandErrorReply,
     CrmCommandReply,
@@ -20,7 +21,9 @@ from tests.integration.crm_sync.conftest import Crm
 from tests.integration.crm_sync.support import chat
 from tests.reply_safety import probe
 
-REPLY: TypeAdapter[RecordCreatedReply | CrmCommandErrorReply] = TypeAdapter(CrmCommandReply)
+REPLY: TypeAdapter[RecordCreatedReply | CommandAcceptedReply | CrmCommandErrorReply] = TypeAdapter(
+    CrmCommandReply
+)
 
 
 async def test_manual_create_answers_with_the_record_id(crm: Crm) -> None:
@@ -28,7 +31,9 @@ async def test_manual_create_answers_with_the_record_id(crm: Crm) -> None:
     conv = chat(tenant, visitor={"company": "Initech"})
     async with RequestReplyClient(crm.bootstrap, name="agent-console") as client:
 
-        async def ask(command: CreateRecordCommand) -> RecordCreatedReply | CrmCommandErrorReply:
+        async def ask(
+            command: CreateRecordCommand,
+        ) -> RecordCreatedReply | CommandAcceptedReply | CrmCommandErrorReply:
             reply = await client.request(
                 crm.topics.commands, command, key=tenant_key(tenant), timeout=20
             )
