@@ -143,6 +143,22 @@ async def test_resync_skips_a_source_that_holds_another_chat_or_tenant() -> None
     assert kit.put_back() == []
 
 
+async def test_resync_looks_by_the_chats_end_when_its_source_is_gone() -> None:
+    kit = Kit()
+    conv = conversation()
+    kit.reader.add(chat_record(conv, 8))
+    command = ResyncChatCommand(
+        tenant_id="t1",
+        chat_id=conv.chat_id,
+        source=at("conversations", 3),  # removed by retention, say
+        ended_at=ENDED,
+        requested_by="admin",
+    )
+    assert (await kit.ask(command)).requeued == 1
+    [again] = kit.put_back()
+    assert dict(again.headers)[REPLAY_OF_HEADER] == b"conversations:0:8"
+
+
 async def test_resync_without_a_source_looks_around_the_chats_end() -> None:
     kit = Kit()
     conv = conversation()

@@ -112,17 +112,20 @@ class Repairs:
     async def _resync(
         self, command: ResyncChatCommand, progress: Progress
     ) -> AsyncGenerator[Replay, None]:
-        tenant, topics = command.tenant_id, self.topics
+        """The record at `source`; when it is not there (any more) and the chat's end is
+        known, or without a source, the first delivery of the chat around its end."""
+        topics = self.topics
         if command.source is not None:
             if command.source.topic != topics.conversations:
                 raise Refused(f"source must be a record of {topics.conversations}", ("source",))
             record = await self.reader.read_at(command.source)
             replay = None if record is None else self._chat(record, command)
-            if replay is None:
-                progress.skipped += 1
-            else:
+            if replay is not None:
                 yield replay
-            return
+                return
+            if record is not None or command.ended_at is None:
+                progress.skipped += 1  # another chat's record, or nothing to look by
+                return
         assert command.ended_at is not None  # the command's own check
         since = command.ended_at - repairs.RESYNC_BEFORE
         until = command.ended_at + repairs.RESYNC_AFTER
@@ -132,7 +135,7 @@ class Repairs:
                 if replay is not None and not repairs.is_replay(record):
                     yield replay
                     return
-        log.info("resync found no record of the chat", tenant_id=tenant, chat_id=command.chat_id)
+        log.info("resync found no record of the chat", chat_id=command.chat_id)
 
     def _chat(self, record: InRecord, command: ResyncChatCommand) -> Replay | None:
         found = repairs.conversation_in(record, command.tenant_id)
