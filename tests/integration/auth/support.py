@@ -47,6 +47,7 @@ class AuthTopics:
     refresh_tokens: str
     connections: str
     settings: str
+    audit: str
 
 
 @asynccontextmanager
@@ -58,6 +59,7 @@ async def auth_topics(bootstrap: str, request_partitions: int = 6) -> AsyncItera
         f"test.auth-rt.{run}",
         f"test.auth-conn.{run}",
         f"test.auth-settings.{run}",
+        f"test.auth-audit.{run}",
     )
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -68,6 +70,7 @@ async def auth_topics(bootstrap: str, request_partitions: int = 6) -> AsyncItera
                 NewTopic(topics.refresh_tokens, 3, 1, topic_configs=AUTH_REFRESH_TOKENS.configs()),
                 NewTopic(topics.connections, 3, 1),
                 NewTopic(topics.settings, 3, 1, topic_configs=TENANT_SETTINGS.configs()),
+                NewTopic(topics.audit, 1, 1),
             ]
         )
         await wait_for_topics(admin, list(vars(topics).values()))
@@ -135,6 +138,7 @@ def settings_for(
         "refresh_tokens_topic": topics.refresh_tokens,
         "connections_topic": topics.connections,
         "settings_topic": topics.settings,
+        "audit_topic": topics.audit,
         "max_in_flight": 64,
         "refresh_backoff_s": 0.05,
         "refresh_backoff_max_s": 0.2,

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from chat_contracts.audit import AuditEvent
 from chat_contracts.settings import TenantSettings, UpdatePolicy
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.integration.auth.support import (
@@ -298,3 +299,34 @@ async def test_constants_and_translations_are_checked_against_the_orgs_picklists
     assert "Lead.Tier__c has no value &#x27;Platinum&#x27; (restricted picklist)" in bad.text
     assert 'name="map_value_0" id="map-value-0" value="Platinum"' in bad.text
     assert len(await stored_values(kafka_bootstrap, topics, tenant)) == 1  # unchanged
+
+
+async def test_connecting_and_a_settings_change_are_on_the_audit_trail(
+    auth: RunningAuth,
+    sf_emulator: SalesforceEmulator,
+    custom_org: EmulatorOrg,
+    tenant: str,
+    topics: AuthTopics,
+    kafka_bootstrap: str,
+) -> None:
+    await connect_tenant(auth, sf_emulator, custom_org, tenant)
+    async with auth.http() as web:
+        saved = await web.put(
+            "/admin/settings", params={"tenant": tenant}, headers=ADMIN, json=VALID
+        )
+        assert saved.status_code == 200, saved.text
+    records = await read_all(kafka_bootstrap, topics.audit)
+    events = [AuditEvent.model_validate_json(r.value) for r in records if r.key == tenant.encode()]
+    connected, changed = events
+    assert (connected.action, connected.actor, connected.outcome) == (
+        "connection.connect",
+        "tenant-link",
+        "ok",
+    )
+    assert connected.source_ip == "127.0.0.1"
+    assert (changed.service, changed.action, changed.actor) == ("auth", "settings.update", "admin")
+    by_field = {c.field: (c.before, c.after) for c in changed.changes}
+    assert by_field["update_policy"] == ("do_not_update", "fill_empty_only")
+    assert by_field["match_by_phone"] == (False, True)
+    assert by_field["field_mapping.0.target"] == (None, "Order_Number__c")
+    assert CLIENT_SECRET not in records[-1].value.decode()

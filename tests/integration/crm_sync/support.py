@@ -44,7 +44,18 @@ CHAT_ID_FIELDS = [
     {"object": "Task", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
     {"object": "Case", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
 ]
-ROLES = ("conversations", "retry", "results", "dlq", "commands", "settings", "tokens")
+ROLES = (
+    "conversations",
+    "retry",
+    "results",
+    "dlq",
+    "commands",
+    "settings",
+    "tokens",
+    "chat_dlq",
+    "raw",
+    "audit",
+)
 REGISTRY = {
     "conversations": topics.CHAT_CONVERSATIONS,
     "retry": topics.CRM_SYNC_RETRY,
@@ -53,6 +64,9 @@ REGISTRY = {
     "commands": topics.CRM_COMMANDS,
     "settings": topics.TENANT_SETTINGS,
     "tokens": topics.AUTH_TOKEN_REQUESTS,
+    "chat_dlq": topics.CHAT_DLQ,
+    "raw": topics.CHAT_RAW,
+    "audit": topics.AUDIT_EVENTS,
 }
 """The registry's topic of each role: test topics get its size limits."""
 
@@ -68,6 +82,9 @@ class Topics:
     commands: str
     settings: str
     tokens: str
+    chat_dlq: str
+    raw: str
+    audit: str
 
     def env(self) -> dict[str, str]:
         """The crm-sync settings that point at these topics."""
@@ -79,7 +96,7 @@ class Topics:
 async def temp_topics(bootstrap: str, partitions: int = 1) -> AsyncIterator[Topics]:
     """One fresh topic per role (conversations and retry with `partitions`)."""
     run = uuid.uuid4().hex[:8]
-    names = {role: f"test.crm.{role}.{run}" for role in ROLES}
+    names = {role: f"test.crm.{role.replace('_', '-')}.{run}" for role in ROLES}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

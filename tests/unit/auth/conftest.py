@@ -23,6 +23,7 @@ from tests.unit.auth.fakes import (
     USER_ID,
     FakeClock,
     FakeSalesforce,
+    MemoryAudit,
     MemoryEvents,
     MemorySettings,
     MemoryStore,
@@ -38,6 +39,7 @@ class World:
     store: MemoryStore
     sf: FakeSalesforce
     events: MemoryEvents
+    audit: MemoryAudit
     clock: FakeClock
     ring: KeyRing
     metrics: AuthMetrics
@@ -71,6 +73,7 @@ class World:
 def make_world(**policy: float) -> World:
     """auth's use cases as `bootstrap()` wires them, on in-memory fakes."""
     store, sf, events, clock = MemoryStore(), FakeSalesforce(), MemoryEvents(), FakeClock()
+    audit = MemoryAudit()
     settings = Settings(
         client_id="3MVG9.app",
         client_secret="unit-test-secret",
@@ -89,12 +92,14 @@ def make_world(**policy: float) -> World:
         store=store,
         settings_store=MemorySettings(),
         events=events,
+        audit=audit,
         registry=CollectorRegistry(),
     )
     return World(
         store,
         sf,
         events,
+        audit,
         clock,
         service.ring,
         service.metrics,

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from auth_service.adapters.ports import RecordListener, TokenResponse
 from auth_service.domain.errors import SalesforceAuthError
 from auth_service.domain.keyring import KeyRing
+from chat_contracts.audit import AuditEvent
 from chat_contracts.auth import RefreshTokenRecord
 from chat_contracts.auth_events import ConnectionEvent
 from chat_contracts.settings import TenantSettings
@@ -79,6 +80,7 @@ class FakeSalesforce:
         self.on_refresh: Callable[[str], None] | None = None
         # Object describes (`GET /sobjects/{Obj}/describe`); absent: the org has none.
         self.sobjects: dict[str, Mapping[str, Any]] = {}
+        self.exchange_error: SalesforceAuthError | None = None
 
     def authorize_url(self, *, sandbox: bool, state: str, code_challenge: str) -> str:
         host = "test" if sandbox else "login"
@@ -87,6 +89,8 @@ class FakeSalesforce:
     async def exchange_code(
         self, *, tenant_id: str, sandbox: bool, code: str, code_verifier: str
     ) -> TokenResponse:
+        if self.exchange_error is not None:
+            raise self.exchange_error
         return token_response(0, refresh=f"refresh-for-{code}")
 
     async def refresh(self, *, tenant_id: str, sandbox: bool, refresh_token: str) -> TokenResponse:
@@ -157,6 +161,14 @@ class MemoryEvents:
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.events]
+
+
+class MemoryAudit:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    async def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
 
 
 class MemorySettings:

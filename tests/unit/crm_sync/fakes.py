@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chat_contracts.settings import TenantSettings
+from chat_contracts.sync import SourcePosition
 from crm_sync.adapters.ports import OutRecord
+from crm_sync.domain.inbound import InRecord
 from crm_sync.domain.salesforce import (
     ApiUsage,
     CallStats,
@@ -427,3 +430,33 @@ class FakeFetcher:
 
     async def fetch(self, url: str) -> bytes | None:
         return self.files.get(url)
+
+
+@dataclass
+class FakeReader:
+    """Kafka read back: records by topic, each with its produce time (`timestamp_ms`)."""
+
+    records: dict[str, list[InRecord]] = field(default_factory=dict)
+    scans: list[tuple[str, datetime, datetime | None]] = field(default_factory=list)
+    delay_s: float = 0.0
+
+    def add(self, record: InRecord) -> InRecord:
+        self.records.setdefault(record.topic, []).append(record)
+        return record
+
+    async def read_at(self, position: SourcePosition) -> InRecord | None:
+        await asyncio.sleep(self.delay_s)
+        for record in self.records.get(position.topic, []):
+            if (record.partition, record.offset) == (position.partition, position.offset):
+                return record
+        return None
+
+    async def scan(
+        self, topic: str, since: datetime, until: datetime | None = None
+    ) -> AsyncGenerator[InRecord, None]:
+        self.scans.append((topic, since, until))
+        for record in self.records.get(topic, []):
+            await asyncio.sleep(self.delay_s)
+            written = datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
+            if written >= since and (until is None or written <= until):
+                yield record

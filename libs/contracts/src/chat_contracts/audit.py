@@ -35,7 +35,7 @@ class AuditEvent(Envelope):
     )
     action: NonEmptyStr = Field(
         description="What, dotted: connection.connect, connection.disconnect, "
-        "settings.update, console.resync, console.replay, console.backfill, ...",
+        "settings.update, crm.resync, crm.replay, crm.backfill, ...",
         examples=["settings.update"],
     )
     target: str | None = Field(

@@ -20,7 +20,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from auth_service.adapters.events import KafkaEventPublisher
+from auth_service.adapters.events import KafkaAuditTrail, KafkaEventPublisher
 from auth_service.adapters.kafka import KafkaWriter
 from auth_service.adapters.ownership import (
     KafkaTokenOwner,
@@ -28,6 +28,7 @@ from auth_service.adapters.ownership import (
     TenantOwnership,
 )
 from auth_service.adapters.ports import (
+    AuditTrail,
     EventPublisher,
     Ownership,
     SalesforceOAuth,
@@ -90,6 +91,7 @@ def bootstrap(
     store: TokenStore | None = None,
     settings_store: SettingsStore | None = None,
     events: EventPublisher | None = None,
+    audit: AuditTrail | None = None,
     registry: CollectorRegistry | None = None,
 ) -> AuthService:
     """auth for `settings`; the Kafka side (stores, events, the token-request consumer)
@@ -112,6 +114,7 @@ def bootstrap(
         )
         store, settings_store = on_kafka
     events = events or KafkaEventPublisher(writer, settings.connections_topic)
+    audit = audit or KafkaAuditTrail(writer, settings.audit_topic)
     own_sf = None
     if salesforce is None:
         salesforce = own_sf = HttpSalesforce(
@@ -181,6 +184,7 @@ def bootstrap(
         salesforce=salesforce,
         store=store,
         events=events,
+        audit=audit,
         tokens=tokens,
         permissions=permissions,
         metrics=metrics,
@@ -203,7 +207,7 @@ def bootstrap(
         connect=connect,
         status=StatusQuery(store=store, permissions=permissions),
         settings_editor=TenantSettingsEditor(
-            store=settings_store, tokens=tokens, salesforce=salesforce
+            store=settings_store, tokens=tokens, salesforce=salesforce, audit=audit
         ),
         ownership=ownership,
         keepalive=keepalive,

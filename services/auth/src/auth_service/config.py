@@ -31,6 +31,7 @@ from pydantic_settings import SettingsConfigDict
 from auth_service.domain.keyring import KEY_BYTES, KEY_ID_PATTERN, KeyRing
 from chat_contracts.base import TENANT_ID_PATTERN
 from chat_contracts.topics import (
+    AUDIT_EVENTS,
     AUTH_CONNECTIONS,
     AUTH_REFRESH_TOKENS,
     AUTH_TOKEN_REQUESTS,
@@ -119,6 +120,7 @@ class Settings(ServiceSettings):
     token_requests_topic: str = AUTH_TOKEN_REQUESTS.name
     refresh_tokens_topic: str = AUTH_REFRESH_TOKENS.name
     connections_topic: str = AUTH_CONNECTIONS.name
+    audit_topic: str = AUDIT_EVENTS.name
     settings_topic: str = TENANT_SETTINGS.name
 
     _demo: DemoTenant | None = PrivateAttr(None)

@@ -1,11 +1,11 @@
 """`bootstrap()`: builds crm-sync's object graph from its settings; `app.py` serves it.
 
 Start order: the producer, the settings table read to its end, the token client (its
-reply topic), the manual-create responder, the retry topic's consumer, then the
-conversations' (its lanes). Stop order: the conversations' consumer finishes the batches
-its lanes are writing and commits, the responder finishes its requests in flight, the retry
-consumer commits; then the token client, the settings table, the producer and the HTTP
-clients close.
+reply topic), the commands' responder (manual create and repairs), the retry topic's
+consumer, then the conversations' (its lanes). Stop order: the conversations' consumer
+finishes the batches its lanes are writing and commits, the responder finishes its requests
+in flight, the retry consumer commits; then the token client, the settings table, the
+producer and the HTTP clients close.
 """
 
 from __future__ import annotations
@@ -23,16 +23,19 @@ from chat_salesforce.http import HttpOptions
 from chat_salesforce.tokens import AuthTokenSource
 from crm_sync.adapters.files import HttpFileFetcher
 from crm_sync.adapters.kafka import KafkaPublisher
+from crm_sync.adapters.reader import KafkaRecordReader
 from crm_sync.adapters.salesforce import GatewaySalesforce
 from crm_sync.config import Settings
+from crm_sync.domain.repairs import RepairTopics
 from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.tenant_state import TenantCaches
-from crm_sync.entrypoints.commands import REQUEST_TYPE, command_options
+from crm_sync.entrypoints.commands import REQUEST_TYPE, command_options, route
 from crm_sync.entrypoints.conversations import ConversationConsumer
 from crm_sync.entrypoints.parked import ParkedConsumer
 from crm_sync.handlers.create_record import CreateRecord
 from crm_sync.handlers.engine import EngineOptions, SyncEngine
 from crm_sync.handlers.outputs import Outputs, OutTopics
+from crm_sync.handlers.repairs import Repairs
 from crm_sync.handlers.sync import ForwardDueRetries, SyncConversations
 from crm_sync.metrics import build_sync_metrics
 
@@ -159,7 +162,19 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         chat_id_field=settings.chat_id_field,
         legacy_chat_keys=settings.legacy_chat_keys,
     )
-    commands = RequestConsumer(kit, command_options(settings), REQUEST_TYPE, create, base.responder)
+    repair_topics = RepairTopics(
+        conversations=settings.conversations_topic,
+        crm_dlq=settings.dlq_topic,
+        chat_dlq=settings.chat_dlq_topic,
+        raw=settings.raw_topic,
+        audit=settings.audit_topic,
+    )
+    repairs = Repairs(
+        KafkaRecordReader(kit), publisher, repair_topics, clock, max_s=settings.repair_max_s
+    )
+    commands = RequestConsumer(
+        kit, command_options(settings), REQUEST_TYPE, route(create, repairs), base.responder
+    )
 
     async def finish_commands() -> None:
         await commands.stop(settings.shutdown_timeout_s)

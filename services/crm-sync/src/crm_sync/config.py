@@ -11,8 +11,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from chat_contracts.topics import (
+    AUDIT_EVENTS,
     AUTH_TOKEN_REQUESTS,
     CHAT_CONVERSATIONS,
+    CHAT_DLQ,
+    CHAT_RAW,
     CRM_COMMANDS,
     CRM_DLQ,
     CRM_SYNC_RESULTS,
@@ -37,6 +40,9 @@ class Settings(ServiceSettings):
     commands_topic: str = CRM_COMMANDS.name
     settings_topic: str = TENANT_SETTINGS.name
     token_topic: str = AUTH_TOKEN_REQUESTS.name
+    chat_dlq_topic: str = CHAT_DLQ.name
+    raw_topic: str = CHAT_RAW.name
+    audit_topic: str = AUDIT_EVENTS.name
 
     poll_max_records: int = Field(2000, gt=0, description="Records taken per consumer poll.")
     poll_timeout_ms: int = Field(100, gt=0, description="Longest wait of an empty poll.")
@@ -55,7 +61,13 @@ class Settings(ServiceSettings):
         32 * 1024 * 1024, gt=0, description="Their bytes as read; past it, reading pauses."
     )
     command_deadline_s: float = Field(
-        30.0, gt=0, description="Deadline of a manual create that carries no `deadline` header."
+        30.0, gt=0, description="Deadline of a command that carries no `deadline` header."
+    )
+    repair_max_s: float = Field(
+        600.0,
+        gt=0,
+        description="Longest a repair command (resync, replay, backfill) runs, whatever its "
+        "deadline; one stopped answers `deadline_exceeded` with what it had put back.",
     )
     command_max_in_flight: int = Field(
         64, gt=0, description="Manual creates handled at once (one at a time per tenant)."

@@ -1,10 +1,12 @@
-"""Connection events on `auth.connections.v1`, keyed by tenant."""
+"""Connection events on `auth.connections.v1` and admin actions on `audit.events.v1`, both
+keyed by tenant."""
 
 from __future__ import annotations
 
 from aiokafka.errors import KafkaError
 
 from auth_service.adapters.kafka import KafkaWriter
+from chat_contracts.audit import AuditEvent
 from chat_contracts.auth_events import ConnectionEvent
 from chat_contracts.keys import tenant_key
 from chat_runtime.logging import get_logger
@@ -28,6 +30,27 @@ class KafkaEventPublisher:
             log.error(
                 "connection event not published",
                 kind=event.kind,
+                tenant_id=event.tenant_id,
+                error=type(exc).__name__,
+            )
+
+
+class KafkaAuditTrail:
+    def __init__(self, writer: KafkaWriter, topic: str) -> None:
+        self._writer = writer
+        self._topic = topic
+
+    async def record(self, event: AuditEvent) -> None:
+        """Publish and wait for the broker's ack; a failure is logged, never raised: the
+        action it records has happened (or been refused) already."""
+        try:
+            await self._writer.write(
+                self._topic, tenant_key(event.tenant_id), event.model_dump_json().encode()
+            )
+        except KafkaError as exc:
+            log.error(
+                "audit event not published",
+                action=event.action,
                 tenant_id=event.tenant_id,
                 error=type(exc).__name__,
             )

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from chat_contracts.audit import AuditEvent
 from chat_contracts.auth import RefreshTokenRecord, TokenReply, TokenRequest
 from chat_contracts.auth_events import ConnectionEvent
 from chat_contracts.settings import TenantSettings
@@ -114,3 +115,11 @@ class SettingsStore(Protocol):
 
 class EventPublisher(Protocol):
     async def publish(self, event: ConnectionEvent) -> None: ...
+
+
+class AuditTrail(Protocol):
+    """`audit.events.v1`: one event per admin action."""
+
+    async def record(self, event: AuditEvent) -> None:
+        """Publish; a failure is logged, never raised (the action has happened)."""
+        ...

@@ -44,6 +44,8 @@ class OAuthState:
     code_verifier: str
     nonce: str
     expires_at: float  # epoch seconds
+    actor: str = "unknown"
+    """Who started the attempt (the audit trail's actor of its outcome)."""
 
 
 def b64url(data: bytes) -> str:
@@ -51,10 +53,15 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # Strict: characters outside the alphabet are an error, not silently skipped, so a
+    # state with anything appended is refused whatever its length.
+    padded = text + "=" * (-len(text) % 4)
+    return base64.b64decode(padded, altchars=b"-_", validate=True)
 
 
-def new_state(tenant_id: str, *, sandbox: bool, now: float, ttl_s: float) -> OAuthState:
+def new_state(
+    tenant_id: str, *, sandbox: bool, now: float, ttl_s: float, actor: str = "unknown"
+) -> OAuthState:
     """A fresh state with a new PKCE verifier (RFC 7636: 43 to 128 characters)."""
     return OAuthState(
         tenant_id=tenant_id,
@@ -62,6 +69,7 @@ def new_state(tenant_id: str, *, sandbox: bool, now: float, ttl_s: float) -> OAu
         code_verifier=secrets.token_urlsafe(64),
         nonce=secrets.token_urlsafe(16),
         expires_at=now + ttl_s,
+        actor=actor,
     )
 
 
@@ -79,6 +87,7 @@ def seal_state(state: OAuthState, ring: KeyRing) -> str:
             "v": state.code_verifier,
             "n": state.nonce,
             "e": state.expires_at,
+            "a": state.actor,
         },
         separators=(",", ":"),
     ).encode()
@@ -105,6 +114,7 @@ def open_state(token: str, ring: KeyRing, *, now: float) -> OAuthState:
         code_verifier=str(data["v"]),
         nonce=str(data["n"]),
         expires_at=float(data["e"]),
+        actor=str(data.get("a") or "unknown"),  # a state sealed before actors were kept
     )
     if now >= state.expires_at:
         raise StateError("expired")

@@ -11,6 +11,8 @@
     PUT  /admin/settings?tenant=            check settings against describe, then save
 
 One Starlette app serves them; FastStream's ASGI app routes these exact paths to it.
+Connecting, disconnecting and saving settings are told who asked (`Caller`: the admin
+token or the tenant's link, and the client's address) for the audit trail.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from auth_service.domain.audit import Caller
 from auth_service.domain.settings import SettingsProblem
 from auth_service.entrypoints.access import Access, Denied, Gate
 from auth_service.entrypoints.pages import connect_page, error_page
@@ -164,7 +167,9 @@ class Web:
         tenant = access.tenant_id
         action = request.state.params.get("action", "")
         if action in ("connect_production", "connect_sandbox"):
-            started = self._connect.start(tenant, sandbox=action == "connect_sandbox")
+            started = self._connect.start(
+                tenant, sandbox=action == "connect_sandbox", caller=_caller(request, access)
+            )
             response = RedirectResponse(started.authorize_url, status_code=303)
             response.set_cookie(
                 FLOW_COOKIE,
@@ -177,7 +182,9 @@ class Web:
             )
             return response
         if action == "disconnect":
-            await self._connect.disconnect(tenant, initiated_by=access.via)
+            await self._connect.disconnect(
+                tenant, initiated_by=access.via, caller=_caller(request, access)
+            )
             return self._back(tenant, "disconnected")
         if action == "check":
             try:
@@ -186,7 +193,7 @@ class Web:
                 return self._back(tenant, "check_failed")
             return self._back(tenant, "checked")
         if action == "save_settings":
-            return await self._save_from_form(request.state.params, access)
+            return await self._save_from_form(request, access)
         return self._html(error_page("Unknown action", "Use the buttons of the page."), 400)
 
     async def callback(self, request: Request) -> Response:
@@ -197,6 +204,7 @@ class Web:
                 code=query.get("code", ""),
                 error=query.get("error", ""),
                 browser_nonce=request.cookies.get(FLOW_COOKIE, ""),
+                source_ip=_client_ip(request),
             )
         except StateError as exc:
             log.warning("OAuth callback refused", reason=exc.reason)
@@ -234,7 +242,9 @@ class Web:
         return JSONResponse({"ok": event.ok, "missing": [m.model_dump() for m in event.missing]})
 
     async def disconnect_json(self, request: Request, access: Access) -> Response:
-        event = await self._connect.disconnect(access.tenant_id, initiated_by=access.via)
+        event = await self._connect.disconnect(
+            access.tenant_id, initiated_by=access.via, caller=_caller(request, access)
+        )
         return JSONResponse(
             {
                 "disconnected": event is not None,
@@ -242,11 +252,14 @@ class Web:
             }
         )
 
-    async def _save_from_form(self, form: Mapping[str, str], access: Access) -> Response:
+    async def _save_from_form(self, request: Request, access: Access) -> Response:
         tenant = access.tenant_id
+        form: Mapping[str, str] = request.state.params
         body = settings_body_from_form(form, self._settings.current(tenant).model_dump(mode="json"))
         try:
-            await self._settings.save(tenant, body, updated_by=f"auth:{access.via}")
+            await self._settings.save(
+                tenant, body, updated_by=f"auth:{access.via}", caller=_caller(request, access)
+            )
         except SettingsInvalid as exc:
             return await self._page(tenant, values=body, problems=exc.problems, status_code=422)
         except SettingsUnchecked as exc:
@@ -272,7 +285,10 @@ class Web:
             return _json_error(400, "bad_json", "the body is not JSON")
         try:
             saved = await self._settings.save(
-                access.tenant_id, body, updated_by=f"auth:{access.via}"
+                access.tenant_id,
+                body,
+                updated_by=f"auth:{access.via}",
+                caller=_caller(request, access),
             )
         except SettingsInvalid as exc:
             return JSONResponse(
@@ -385,6 +401,16 @@ def _json_error(status: int, code: str, message: str) -> JSONResponse:
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _client_ip(request: Request) -> str | None:
+    # The peer's address as the server saw it (behind a proxy, the proxy's, unless the
+    # server is told to trust its forwarded headers).
+    return request.client.host if request.client is not None else None
+
+
+def _caller(request: Request, access: Access) -> Caller:
+    return Caller.of(access.via, _client_ip(request))
 
 
 def _origin(url: str) -> str:

@@ -3,7 +3,11 @@
 `start` gives the authorize URL and the state to remember in the browser; `complete`
 checks the state Salesforce sends back, exchanges the code, stores the refresh token
 sealed, announces the connection and runs the permission check. `store_connection` is
-also the demo bootstrap's way in.
+also the demo bootstrap's way in (which leaves no audit trail: nobody asked for it).
+
+A completed attempt (connected, denied at Salesforce, or failed) and a disconnect are
+each an `AuditEvent`, its actor whoever started the attempt (kept in the sealed state).
+A callback whose state cannot be opened names no tenant for certain: it is only logged.
 """
 
 from __future__ import annotations
@@ -11,7 +15,15 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from auth_service.adapters.ports import EventPublisher, SalesforceOAuth, TokenResponse, TokenStore
+from auth_service.adapters.ports import (
+    AuditTrail,
+    EventPublisher,
+    SalesforceOAuth,
+    TokenResponse,
+    TokenStore,
+)
+from auth_service.domain import audit
+from auth_service.domain.audit import Caller, Outcome
 from auth_service.domain.errors import SalesforceAuthError
 from auth_service.domain.keyring import KeyRing, KeyRingError
 from auth_service.domain.state import (
@@ -59,6 +71,7 @@ class ConnectFlow:
         salesforce: SalesforceOAuth,
         store: TokenStore,
         events: EventPublisher,
+        audit: AuditTrail,
         tokens: TokenService,
         permissions: PermissionChecks,
         metrics: AuthMetrics,
@@ -69,6 +82,7 @@ class ConnectFlow:
         self._sf = salesforce
         self._store = store
         self._events = events
+        self._audit = audit
         self._tokens = tokens
         self._permissions = permissions
         self._metrics = metrics
@@ -76,9 +90,13 @@ class ConnectFlow:
         self._state_ttl_s = state_ttl_s
         self._used = UsedStates()
 
-    def start(self, tenant_id: str, *, sandbox: bool) -> Started:
+    def start(self, tenant_id: str, *, sandbox: bool, caller: Caller | None = None) -> Started:
         state = new_state(
-            tenant_id, sandbox=sandbox, now=self._clock.epoch(), ttl_s=self._state_ttl_s
+            tenant_id,
+            sandbox=sandbox,
+            now=self._clock.epoch(),
+            ttl_s=self._state_ttl_s,
+            actor=caller.actor if caller is not None else "unknown",
         )
         url = self._sf.authorize_url(
             sandbox=sandbox,
@@ -88,13 +106,37 @@ class ConnectFlow:
         return Started(url, state)
 
     async def complete(
-        self, *, state_param: str, code: str, error: str, browser_nonce: str
+        self,
+        *,
+        state_param: str,
+        code: str,
+        error: str,
+        browser_nonce: str,
+        source_ip: str | None = None,
     ) -> Completed:
         """Raises StateError (bad, expired, replayed or foreign state) or ConnectFailed."""
         state = open_state(state_param, self._ring, now=self._clock.epoch())
         if not hmac.compare_digest(browser_nonce.encode(), state.nonce.encode()):
             raise StateError("not_this_browser")
         self._used.claim(state, now=self._clock.epoch())
+        caller = Caller(state.actor, source_ip)
+        try:
+            done = await self._complete(state, code, error)
+        except ConnectFailed:
+            await self._record(state, caller, "failed")
+            raise
+        await self._record(state, caller, "ok" if done.outcome == "connected" else "refused")
+        return done
+
+    async def _record(self, state: OAuthState, caller: Caller, outcome: Outcome) -> None:
+        target = "sandbox" if state.sandbox else "production"
+        await self._audit.record(
+            audit.event(
+                state.tenant_id, caller, "connection.connect", outcome=outcome, target=target
+            )
+        )
+
+    async def _complete(self, state: OAuthState, code: str, error: str) -> Completed:
         if error:
             self._metrics.connects.labels("denied").inc()
             return Completed(state.tenant_id, "denied")
@@ -160,12 +202,22 @@ class ConnectFlow:
             log.warning("permission check after connecting failed", error=type(exc).__name__)
         return record
 
-    async def disconnect(self, tenant_id: str, *, initiated_by: str) -> DisconnectedEvent | None:
-        """Revoke at Salesforce (best effort), write the tombstone, announce. None when the
-        tenant had no connection."""
+    async def disconnect(
+        self, tenant_id: str, *, initiated_by: str, caller: Caller | None = None
+    ) -> DisconnectedEvent | None:
+        """Revoke at Salesforce (best effort), write the tombstone, announce, and record
+        who asked (`caller`). None when the tenant had no connection."""
         record = self._store.get(tenant_id)
-        if record is None:
-            return None
+        event = None if record is None else await self._disconnect(record, initiated_by)
+        if caller is not None:
+            target = record.org_id if record is not None else None
+            await self._audit.record(
+                audit.event(tenant_id, caller, "connection.disconnect", target=target)
+            )
+        return event
+
+    async def _disconnect(self, record: RefreshTokenRecord, initiated_by: str) -> DisconnectedEvent:
+        tenant_id = record.tenant_id
         revoked = await self._revoke_quietly(record)
         await self._store.delete(tenant_id)
         self._permissions.forget(tenant_id)

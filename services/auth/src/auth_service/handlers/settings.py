@@ -2,12 +2,16 @@
 with the contract and then against the connected org's describe.
 
 The page's form and `PUT /admin/settings` both end here, so both check the same way.
-Saving writes the whole value to `tenant.settings.v1` (acks=all) and answers it.
+Saving writes the whole value to `tenant.settings.v1` (acks=all) and answers it. Each save
+asked by a `caller` is an `AuditEvent` (`settings.update`): saved, with what changed field
+by field; refused, naming the fields at fault; or failed (the org could not be described).
 """
 
 from __future__ import annotations
 
-from auth_service.adapters.ports import SalesforceOAuth, SettingsStore
+from auth_service.adapters.ports import AuditTrail, SalesforceOAuth, SettingsStore
+from auth_service.domain import audit
+from auth_service.domain.audit import Caller, Outcome
 from auth_service.domain.errors import Rejected, SalesforceAuthError, TokenUnavailable
 from auth_service.domain.settings import (
     SettingsProblem,
@@ -16,6 +20,7 @@ from auth_service.domain.settings import (
     problems_with,
 )
 from auth_service.handlers.tokens import TokenService
+from chat_contracts.audit import AuditChange
 from chat_contracts.auth import TokenErrorCode
 from chat_contracts.settings import TenantSettings
 from chat_runtime.logging import get_logger
@@ -47,11 +52,17 @@ class SettingsUnchecked(Exception):
 
 class TenantSettingsEditor:
     def __init__(
-        self, *, store: SettingsStore, tokens: TokenService, salesforce: SalesforceOAuth
+        self,
+        *,
+        store: SettingsStore,
+        tokens: TokenService,
+        salesforce: SalesforceOAuth,
+        audit: AuditTrail | None = None,
     ) -> None:
         self._store = store
         self._tokens = tokens
         self._sf = salesforce
+        self._audit = audit
 
     def current(self, tenant_id: str) -> TenantSettings:
         """The tenant's stored settings, or the contract's defaults when it has none."""
@@ -61,9 +72,50 @@ class TenantSettingsEditor:
         return self._store.get(tenant_id) is not None
 
     async def save(
-        self, tenant_id: str, body: object, *, updated_by: str | None = None
+        self,
+        tenant_id: str,
+        body: object,
+        *,
+        updated_by: str | None = None,
+        caller: Caller | None = None,
     ) -> TenantSettings:
-        """Check `body` and write it; raises SettingsInvalid or SettingsUnchecked."""
+        """Check `body` and write it; raises SettingsInvalid or SettingsUnchecked. Recorded
+        on the audit trail when a `caller` asked."""
+        before = self.current(tenant_id)
+        try:
+            saved = await self._save(tenant_id, body, updated_by)
+        except SettingsInvalid as exc:
+            fields = ", ".join(p.field for p in exc.problems)[:500]
+            await self._record(tenant_id, caller, "refused", f"settings ({fields})")
+            raise
+        except SettingsUnchecked:
+            await self._record(tenant_id, caller, "failed")
+            raise
+        await self._record(tenant_id, caller, "ok", changes=audit.settings_changes(before, saved))
+        return saved
+
+    async def _record(
+        self,
+        tenant_id: str,
+        caller: Caller | None,
+        outcome: Outcome,
+        target: str = "settings",
+        changes: tuple[AuditChange, ...] = (),
+    ) -> None:
+        if caller is None or self._audit is None:
+            return
+        await self._audit.record(
+            audit.event(
+                tenant_id,
+                caller,
+                "settings.update",
+                outcome=outcome,
+                target=target,
+                changes=changes,
+            )
+        )
+
+    async def _save(self, tenant_id: str, body: object, updated_by: str | None) -> TenantSettings:
         parsed = parse_settings(tenant_id, body, updated_by=updated_by)
         if not isinstance(parsed, TenantSettings):
             raise SettingsInvalid(parsed)

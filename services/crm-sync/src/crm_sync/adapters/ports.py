@@ -3,17 +3,18 @@ each in this package, an in-memory fake each in the unit tests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from chat_contracts.settings import TenantSettings
-from chat_contracts.sync import RetryReason
+from chat_contracts.sync import RetryReason, SourcePosition
 
 # The records a publisher takes, the runtime's, re-exported as this port's vocabulary.
 from chat_runtime.kafka import JSON_HEADERS as JSON_HEADERS
 from chat_runtime.kafka import OutRecord as OutRecord
 from chat_runtime.kafka import PublishError as PublishError
+from crm_sync.domain.inbound import InRecord
 from crm_sync.domain.salesforce import (
     ApiUsage,
     CallStats,
@@ -85,6 +86,22 @@ class Publisher(Protocol):
 
     async def publish_many(self, records: Sequence[OutRecord]) -> None:
         """Return once Kafka stored every record; PublishError if any was not."""
+        ...
+
+
+class RecordReader(Protocol):
+    """Reads records back from Kafka by position or time, in no consumer group (nothing
+    committed, no partition taken from anyone): what the console's repairs replay."""
+
+    async def read_at(self, position: SourcePosition) -> InRecord | None:
+        """The record at `position`; None when there is none (yet, or any longer)."""
+        ...
+
+    def scan(
+        self, topic: str, since: datetime, until: datetime | None = None
+    ) -> AsyncGenerator[InRecord, None]:
+        """Every partition's records written from `since` on, up to where each partition
+        ended when the scan began (and, given `until`, no later than that), streamed."""
         ...
 
 

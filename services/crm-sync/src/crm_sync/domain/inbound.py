@@ -17,7 +17,7 @@ from chat_contracts.chat import Conversation
 from chat_contracts.dlq import DeadLetter, DeadLetterReason, original_copy, redact_headers
 from chat_contracts.keys import tenant_of_key
 from chat_contracts.registry import value_adapter
-from chat_contracts.sync import SyncRetry
+from chat_contracts.sync import SourcePosition, SyncRetry
 from chat_contracts.topics import CHAT_CONVERSATIONS, CRM_SYNC_RETRY
 from crm_sync.domain.results import SERVICE
 from crm_sync.domain.work import ChatWork, Source
@@ -26,6 +26,10 @@ ATTEMPT_HEADER: Final = "crm-sync-attempt"
 """On a conversation forwarded from the retry topic: which attempt this delivery is."""
 FIRST_FAILED_HEADER: Final = "crm-sync-first-failed-at"
 """On a forwarded conversation: when its first attempt failed (ISO 8601)."""
+SOURCE_HEADER: Final = "crm-sync-source"
+"""On a parked chat and its forwarded conversation: the `chat.conversations.v1` record it
+was first read from (`topic:partition:offset`), so its results keep naming that record
+(`SyncResult.source`) whichever delivery writes it."""
 _MAX_MESSAGE = 2000
 
 
@@ -88,6 +92,30 @@ def _attempt(record: InRecord) -> tuple[int, datetime | None]:
     return attempt, first
 
 
+def position_text(position: SourcePosition) -> bytes:
+    """A record position as a header value: `topic:partition:offset` (a topic name has no
+    colon)."""
+    return f"{position.topic}:{position.partition}:{position.offset}".encode()
+
+
+def parse_position(text: str | None) -> SourcePosition | None:
+    """`position_text` read back; None when absent or not a position."""
+    if not text:
+        return None
+    topic, _, rest = text.rpartition(":")
+    topic, _, partition = topic.rpartition(":")
+    try:
+        return SourcePosition(topic=topic, partition=int(partition), offset=int(rest))
+    except ValueError:  # pydantic's ValidationError is one too
+        return None
+
+
+def _origin(record: InRecord) -> SourcePosition:
+    return parse_position(record.header(SOURCE_HEADER)) or SourcePosition(
+        topic=record.topic, partition=record.partition, offset=record.offset
+    )
+
+
 def decode_chats(records: Sequence[InRecord]) -> tuple[list[ChatWork], list[DeadLetter]]:
     """Conversations as chats to write; what does not validate as dead letters."""
     adapter = value_adapter(CHAT_CONVERSATIONS.name)
@@ -108,6 +136,7 @@ def decode_chats(records: Sequence[InRecord]) -> tuple[list[ChatWork], list[Dead
             headers=record.headers,
             attempt=attempt,
             first_failed_at=first_failed,
+            origin=_origin(record),
         )
         works.append(ChatWork(conversation, source))
     return works, dead

@@ -48,8 +48,11 @@ def result(
     batch_size: int,
     error: SyncError | None = None,
     parked: bool = False,
+    retry_at: datetime | None = None,
 ) -> SyncResult:
-    """The chat's `crm.sync.results.v1` event: ok, failed (`work.failure`) or parked."""
+    """The chat's `crm.sync.results.v1` event: ok, failed (`work.failure`) or parked (to
+    be tried again at `retry_at`). It names the visitor, the chat's end and the record it
+    came from, so the console can find it and ask for it again."""
     conversation = work.conversation
     if work.failure is not None:
         error, status = error_of(work.failure), "failed"
@@ -74,6 +77,10 @@ def result(
         api_calls=round(api_calls, 6),
         batch_size=max(1, batch_size),
         error=error if status != "ok" else None,
+        visitor_email=conversation.visitor.email,
+        ended_at=conversation.ended_at or conversation.occurred_at,
+        retry_at=retry_at if status == "parked" else None,
+        source=work.source.origin,
     )
 
 

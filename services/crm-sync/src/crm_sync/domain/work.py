@@ -15,6 +15,7 @@ from typing import Literal
 from chat_contracts.chat import Conversation
 from chat_contracts.dlq import DeadLetterReason
 from chat_contracts.settings import TenantSettings
+from chat_contracts.sync import SourcePosition
 from crm_sync.domain.owner import Owner
 from crm_sync.domain.salesforce import RecordError
 from crm_sync.domain.schema import OrgSchema
@@ -35,6 +36,8 @@ class Source:
     attempt: int = 1
     """This delivery's attempt (1 unless the chat came back from the retry topic)."""
     first_failed_at: datetime | None = None
+    origin: SourcePosition | None = None
+    """The conversations record the chat was first read from (across retries)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from chat_contracts.sync import RetryReason, SyncResult
 from chat_runtime.tracing import Headers
 from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord
 from crm_sync.domain import results
+from crm_sync.domain.inbound import SOURCE_HEADER, position_text
 from crm_sync.domain.outcome import Parking, TenantOutcome
 from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.work import ChatWork, Failure
@@ -80,9 +81,18 @@ class Outputs:
             not_before = now + timedelta(seconds=delay)
             retry = results.retry(work, parking.reason, parking.error, now, not_before)
             value = retry.model_dump_json().encode()
-            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value, headers))
+            retry_headers = headers
+            if work.source.origin is not None:
+                retry_headers = (*headers, (SOURCE_HEADER, position_text(work.source.origin)))
+            out.append(OutRecord(self.topics.retry, key_for_retry(retry), value, retry_headers))
             result = results.result(
-                work, mode, api_calls=share, batch_size=len(works), error=parking.error, parked=True
+                work,
+                mode,
+                api_calls=share,
+                batch_size=len(works),
+                error=parking.error,
+                parked=True,
+                retry_at=not_before,
             )
             out.append(self._result(result, headers=headers))
         return out

@@ -23,6 +23,7 @@ from crm_sync.adapters.ports import JSON_HEADERS, Clock, OutRecord, Publisher, S
 from crm_sync.domain.inbound import (
     ATTEMPT_HEADER,
     FIRST_FAILED_HEADER,
+    SOURCE_HEADER,
     InRecord,
     decode_chats,
     decode_retries,
@@ -208,13 +209,16 @@ class ForwardDueRetries:
     def _forward(self, retry: SyncRetry, record: InRecord) -> OutRecord:
         self.metrics.retries.labels("forwarded").inc()
         conversation = retry.conversation
-        headers = (
+        headers: tuple[tuple[str, bytes], ...] = (
             *JSON_HEADERS,
             (ATTEMPT_HEADER, str(retry.attempt + 1).encode()),
             (FIRST_FAILED_HEADER, retry.first_failed_at.isoformat().encode()),
             # The chat's trace goes on with its next attempt.
             *((k, v) for k, v in record.headers if k in TRACE_HEADERS),
         )
+        source = record.header(SOURCE_HEADER)
+        if source is not None:  # the record the chat was first read from, kept
+            headers += ((SOURCE_HEADER, source.encode()),)
         value = conversation.model_dump_json().encode()
         return OutRecord(
             self.topics.conversations, key_for_conversation(conversation), value, headers
