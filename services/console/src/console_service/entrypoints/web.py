@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,6 +39,7 @@ from console_service.handlers.repairs import Actor, RepairRefused, Repairs, Requ
 log = get_logger(__name__)
 CLI_HEADER = "x-chat-admin-client"
 MAX_LIMIT = 500
+MAX_FORM_BYTES = 256 * 1024
 
 Handler = Callable[[Request, Access], Awaitable[Response]]
 
@@ -221,8 +223,7 @@ class Web:
                 params: Mapping[str, str] = request.query_params
                 if form:
                     self._same_origin(request)
-                    data = await request.form()
-                    params = {k: v for k, v in data.items() if isinstance(v, str)}
+                    params = {k: v[0] for k, v in (await self._form(request)).items()}
                 access = await self._access(request, params)
                 response = await handler(request, access)
             except Denied as denied:
@@ -432,12 +433,16 @@ class Web:
         return HTMLResponse(pages.audit(view, events, commands))
 
     async def _form(self, request: Request) -> dict[str, list[str]]:
-        data = await request.form()
-        out: dict[str, list[str]] = {}
-        for key, value in data.multi_items():
-            if isinstance(value, str):
+        """The posted form (application/x-www-form-urlencoded, all the pages send)."""
+        if "form" not in request.state._state:
+            if len(body := await request.body()) > MAX_FORM_BYTES:
+                raise BadRequest("the form is too large")
+            out: dict[str, list[str]] = {}
+            for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
                 out.setdefault(key, []).append(value)
-        return out
+            request.state.form = out
+        form: dict[str, list[str]] = request.state.form
+        return form
 
     def _back(
         self, access: Access, form: Mapping[str, list[str]], path: str, done: str
