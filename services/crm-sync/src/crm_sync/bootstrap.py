@@ -122,7 +122,13 @@ def bootstrap(settings: Settings) -> CrmSyncService:
     )
     outputs = Outputs(topics, metrics, policy, clock)
     sync = SyncConversations(
-        engine, store, publisher, outputs, clock, tenant_deadline_s=settings.tenant_deadline_s
+        engine,
+        store,
+        publisher,
+        outputs,
+        clock,
+        tenant_deadline_s=settings.tenant_deadline_s,
+        latency_target_s=settings.latency_target_s,
     )
     forward = ForwardDueRetries(
         publisher,

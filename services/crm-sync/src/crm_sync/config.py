@@ -43,6 +43,16 @@ class Settings(ServiceSettings):
     max_in_flight_records: int = Field(
         10_000, gt=0, description="Chats read and not yet written; past it, reading pauses."
     )
+    latency_target_s: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description=(
+            "A chat's result is due this long after it was produced: a tenant's lane waits for "
+            "more of its chats until then, less the expected write time, so that they share a "
+            "batch's API calls (0: each tenant's own `batch_linger_ms` only)."
+        ),
+    )
     backlog_linger_ms: int = Field(
         1000,
         ge=0,
