@@ -97,6 +97,16 @@ class Settings(ServiceSettings):
     )
     describe_ttl_s: float = Field(3600.0, gt=0)
     owner_cache_ttl_s: float = Field(900.0, gt=0)
+    visitor_cache_ttl_s: float = Field(
+        900.0,
+        gt=0,
+        description="How long the person a visitor matched or became is remembered, so that "
+        "a round of returning visitors needs no persons query (tenants that do not update "
+        "existing persons only).",
+    )
+    visitor_cache_size: int = Field(
+        100_000, gt=0, description="Visitors remembered for all tenants together."
+    )
 
     max_rounds: int = Field(5, ge=1, description="Write rounds per batch before parking.")
     round_backoff_s: float = Field(0.2, ge=0, description="First pause between rounds.")
