@@ -105,7 +105,9 @@ class Settings(ServiceSettings):
         "existing persons only).",
     )
     visitor_cache_size: int = Field(
-        100_000, gt=0, description="Visitors remembered for all tenants together."
+        50_000,
+        gt=0,
+        description="Visitors remembered for all tenants together (about 0.7 kB each).",
     )
 
     max_rounds: int = Field(5, ge=1, description="Write rounds per batch before parking.")
