@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -147,6 +148,22 @@ async def test_a_lane_lingers_up_to_the_latency_target_less_the_expected_write(
     assert sync.linger_s("t1") == pytest.approx(2.0, abs=0.05)
     harness.caches.park("t3", RetryReason.REVOKED, "revoked", 60)
     assert sync.linger_s("t3") == 0.0  # parked: its chats cost no call, nothing to share
+
+
+async def test_a_waiting_lane_has_its_tenants_describe_fetched_meanwhile(
+    harness: Harness,
+) -> None:
+    org = harness.salesforce.org("t1")
+    harness.sync.warm("t1")
+    harness.sync.warm("t1")  # once
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert org.calls == 1  # the describe
+    await harness.send(conversation())
+    assert org.calls == 3  # read and write: no describe of its own
+    harness.sync.warm("t1")  # known now: nothing to fetch
+    await asyncio.sleep(0)
+    assert org.calls == 3
 
 
 def test_attachment_urls_are_fetched_only_where_allowed() -> None:

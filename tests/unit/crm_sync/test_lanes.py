@@ -27,6 +27,7 @@ class FakeSync:
         self.ended = asyncio.Event()
         self.limit = 2
         self.linger = 0.0
+        self.warmed: list[str] = []
 
     async def lane(self, tenant_id: str, works: list[ChatWork], letters: Any = ()) -> None:
         if self.fail.get(tenant_id):
@@ -44,6 +45,9 @@ class FakeSync:
 
     def linger_s(self, tenant_id: str) -> float:
         return self.linger
+
+    def warm(self, tenant_id: str) -> None:
+        self.warmed.append(tenant_id)
 
 
 def consumer(sync: FakeSync) -> ConversationConsumer:
@@ -190,6 +194,7 @@ async def test_a_lane_lingers_for_its_tenants_window_then_writes_one_batch() -> 
     lanes.dispatch(records("t1", start=1))
     await asyncio.sleep(0.05)
     assert sync.batches == []  # within the window: more of t1 may come
+    assert sync.warmed == ["t1"]  # meanwhile its token and describe are fetched
     await settle(sync, 1)
     assert [len(ids) for _, ids in sync.batches] == [2]
     await lanes.stop()

@@ -101,6 +101,12 @@ class SyncConversations:
         linger_ms = settings.batch_linger_ms if settings is not None else DEFAULT_LINGER_MS
         return self.linger.window_s(min(linger_ms / 1000, MAX_LINGER_S))
 
+    def warm(self, tenant_id: str) -> None:
+        """A lane starts waiting: fetch what the tenant's batch will need first meanwhile."""
+        settings = self.store.get(tenant_id) or TenantSettings(tenant_id=tenant_id)
+        if settings.auto_sync and not self.store.removed(tenant_id):
+            self.engine.warm(tenant_id, settings)
+
     async def tenant(self, tenant_id: str, works: list[ChatWork]) -> None:
         """Write one tenant's chats of the poll and publish what became of each."""
         settings = self.store.get(tenant_id) or TenantSettings(tenant_id=tenant_id)
