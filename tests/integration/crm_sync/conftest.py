@@ -89,6 +89,10 @@ def crm_settings(bootstrap: str, topics: Topics, ca_file: str, **extra: Any) -> 
         # spent batch by batch): lanes wait only their tenant's `batch_linger_ms`. Waiting up
         # to the latency target is the unit tests' and the pipeline bench's.
         "latency_target_s": 0.0,
+        # Installed as the README says (the test orgs' Chat_Id__c is External ID and
+        # Unique): chats are not looked up before they are written; Salesforce's
+        # DUPLICATE_VALUE is the dedupe, which the fault tests' redeliveries exercise.
+        "legacy_chat_keys": False,
         "log_level": os.environ.get("CRM_SYNC_TEST_LOG_LEVEL", "WARNING"),
         **topics.env(),
         **extra,
