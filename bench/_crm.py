@@ -201,6 +201,9 @@ async def crm_worker(
         "CRM_SYNC_GROUP_ID": f"{group}-{uuid.uuid4().hex[:6]}",
         "CRM_SYNC_SF_CA_FILE": emulator.ca,
         "CRM_SYNC_LOG_LEVEL": log_level,
+        # A fresh installation, set up as the crm-sync README says: Chat_Id__c unique, no
+        # chats keyed the pre-tenant way to look for.
+        "CRM_SYNC_LEGACY_CHAT_KEYS": "false",
         **{f"CRM_SYNC_{role}_TOPIC": name for role, name in names.items()},
     }
     with (workdir / "crm-sync.log").open("wb") as log:

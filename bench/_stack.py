@@ -257,6 +257,9 @@ def crm_sync_service(
         "CRM_SYNC_GROUP_ID": group,
         "CRM_SYNC_SF_CA_FILE": ca,
         "CRM_SYNC_LOG_LEVEL": LOG_LEVEL,
+        # A fresh installation, set up as the crm-sync README says: Chat_Id__c unique, no
+        # chats keyed the pre-tenant way to look for.
+        "CRM_SYNC_LEGACY_CHAT_KEYS": "false",
         # The broken tenant's chats come back within the run once its org heals.
         "CRM_SYNC_PARK_BACKOFF_MAX_S": str(park_max_s),
         "CRM_SYNC_BUDGET_BACKOFF_S": str(park_max_s),

@@ -85,6 +85,14 @@ def crm_settings(bootstrap: str, topics: Topics, ca_file: str, **extra: Any) -> 
         "attachment_schemes": ("http", "https"),
         "attachment_allow_private": True,  # the test file server is on loopback
         "shutdown_timeout_s": 5.0,
+        # These tests time batches (a slow org's, a session expiring between two, a budget
+        # spent batch by batch): lanes wait only their tenant's `batch_linger_ms`. Waiting up
+        # to the latency target is the unit tests' and the pipeline bench's.
+        "latency_target_s": 0.0,
+        # Installed as the README says (the test orgs' Chat_Id__c is External ID and
+        # Unique): chats are not looked up before they are written; Salesforce's
+        # DUPLICATE_VALUE is the dedupe, which the fault tests' redeliveries exercise.
+        "legacy_chat_keys": False,
         "log_level": os.environ.get("CRM_SYNC_TEST_LOG_LEVEL", "WARNING"),
         **topics.env(),
         **extra,

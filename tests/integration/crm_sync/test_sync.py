@@ -59,8 +59,13 @@ async def test_new_visitor_becomes_a_lead_and_a_task_once(crm: Crm) -> None:
     before = crm.usage(tenant)
     await crm.producer.conversations(crm.topics.conversations, [conv])  # redelivered
     [again] = await crm.results.wait(tenant, [conv.chat_id], count=2)
-    assert crm.usage(tenant) == before + 1  # one read, no write
+    # The visitor is known: the Task is written directly, Salesforce refuses it as a
+    # duplicate of the chat key, and a read finds the one written before.
+    assert crm.usage(tenant) == before + 2
     assert again.deduped
+    assert again.activity is not None
+    assert again.activity.outcome == "existing"
+    assert again.activity.record_id == task["Id"]
     assert len(query(crm, tenant, "SELECT Id FROM Lead")) == 1
     assert len(query(crm, tenant, "SELECT Id FROM Task")) == 1
 

@@ -66,10 +66,12 @@ def _person() -> list[FieldSpec]:
 
 
 def standard_schemas(
-    chat_id_field: bool = True, files_on_task: bool = False
+    chat_id_field: bool = True, files_on_task: bool = False, unique_key: bool = False
 ) -> dict[str, ObjectSchema]:
-    """Lead, Contact, Task, Case and ContentVersion as the emulator describes them."""
-    key = [_text("Chat_Id__c", 64)] if chat_id_field else []
+    """Lead, Contact, Task, Case and ContentVersion as the emulator describes them (the
+    chat-id field an External ID and Unique with `unique_key`)."""
+    key_spec = _text("Chat_Id__c", 64, external_id=unique_key, unique=unique_key)
+    key = [key_spec] if chat_id_field else []
     objects = {
         "Lead": [
             *_system(),
@@ -288,6 +290,21 @@ class FakeOrg:
                 return SaveResult(None, (RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "converted"),))
             target.update(record.fields)
             return SaveResult(target["Id"])
+        for spec in schema.fields.values() if schema else ():
+            value = record.fields.get(spec.name)
+            taken = [
+                r["Id"]
+                for r in self.all(record.sobject)
+                if spec.unique
+                and isinstance(value, str)
+                and str(r.get(spec.name)).lower() == value.lower()
+            ]
+            if taken:
+                message = (
+                    f"duplicate value found: {spec.name} duplicates value on record with id: "
+                    f"{taken[0]}"
+                )
+                return SaveResult(None, (RecordError("DUPLICATE_VALUE", message, (spec.name,)),))
         missing = [f for f in REQUIRED.get(record.sobject, ()) if not record.fields.get(f)]
         if missing:
             return SaveResult(

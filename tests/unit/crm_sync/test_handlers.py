@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,9 @@ from chat_contracts.sync import RetryReason, SyncError, SyncRetry
 from crm_sync.adapters.files import HttpFileFetcher
 from crm_sync.adapters.ports import PublishError
 from crm_sync.domain.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER, InRecord
+from crm_sync.domain.linger import LINGER_FIRST_WRITE_S
+from crm_sync.domain.work import ChatWork
+from crm_sync.handlers.sync import SyncConversations
 from tests.unit.crm_sync.conftest import TOPICS, Harness, conversation, record
 
 
@@ -119,6 +123,47 @@ def test_a_lane_lingers_and_batches_as_its_tenant_says(harness: Harness) -> None
     assert (harness.sync.linger_s("t1"), harness.sync.batch_limit("t1")) == (0.2, 20)
     assert harness.sync.linger_s("t2") == 5.0
     assert (harness.sync.linger_s("t9"), harness.sync.batch_limit("t9")) == (0.05, 200)
+
+
+async def test_a_lane_lingers_up_to_the_latency_target_less_the_expected_write(
+    harness: Harness,
+) -> None:
+    sync = SyncConversations(
+        harness.engine,
+        harness.store,
+        harness.publisher,
+        harness.outputs,
+        harness.clock,
+        tenant_deadline_s=60,
+        latency_target_s=3.0,
+    )
+    harness.settings("t1")
+    harness.settings("t2", batch_linger_ms=5000)
+    org = harness.salesforce.org("t1")
+    assert sync.linger_s("t1") == pytest.approx(3.0 - LINGER_FIRST_WRITE_S)
+    assert sync.linger_s("t2") == 5.0  # a tenant's own longer linger is kept
+    org.call_fault = lambda _: harness.clock.advance(0.5)
+    for _ in range(30):  # a batch takes 1 s (two calls): the window leaves room for it
+        await sync.lane("t1", [ChatWork(conversation("t1"))])
+    assert sync.linger_s("t1") == pytest.approx(2.0, abs=0.05)
+    harness.caches.park("t3", RetryReason.REVOKED, "revoked", 60)
+    assert sync.linger_s("t3") == 0.0  # parked: its chats cost no call, nothing to share
+
+
+async def test_a_waiting_lane_has_its_tenants_describe_fetched_meanwhile(
+    harness: Harness,
+) -> None:
+    org = harness.salesforce.org("t1")
+    harness.sync.warm("t1")
+    harness.sync.warm("t1")  # once
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert org.calls == 1  # the describe
+    await harness.send(conversation())
+    assert org.calls == 3  # read and write: no describe of its own
+    harness.sync.warm("t1")  # known now: nothing to fetch
+    await asyncio.sleep(0)
+    assert org.calls == 3
 
 
 def test_attachment_urls_are_fetched_only_where_allowed() -> None:

@@ -26,6 +26,8 @@ class FakeSync:
         self.letters: list[Any] = []
         self.ended = asyncio.Event()
         self.limit = 2
+        self.linger = 0.0
+        self.warmed: list[str] = []
 
     async def lane(self, tenant_id: str, works: list[ChatWork], letters: Any = ()) -> None:
         if self.fail.get(tenant_id):
@@ -42,7 +44,10 @@ class FakeSync:
         return self.limit
 
     def linger_s(self, tenant_id: str) -> float:
-        return 0.0
+        return self.linger
+
+    def warm(self, tenant_id: str) -> None:
+        self.warmed.append(tenant_id)
 
 
 def consumer(sync: FakeSync) -> ConversationConsumer:
@@ -177,6 +182,43 @@ async def test_a_full_reader_never_leaves_lanes_waiting() -> None:
     await settle(sync, 1)  # so t2 does not wait for chats the reader cannot read
     assert sync.batches[0][0] == "t2"
     sync.gates["t1"].set()
+    await lanes.stop()
+
+
+async def test_a_lane_lingers_for_its_tenants_window_then_writes_one_batch() -> None:
+    sync = FakeSync()
+    sync.limit, sync.linger = 10, 0.3
+    lanes = consumer(sync)
+    lanes.dispatch(records("t1"))
+    await asyncio.sleep(0.1)
+    lanes.dispatch(records("t1", start=1))
+    await asyncio.sleep(0.05)
+    assert sync.batches == []  # within the window: more of t1 may come
+    assert sync.warmed == ["t1"]  # meanwhile its token and describe are fetched
+    await settle(sync, 1)
+    assert [len(ids) for _, ids in sync.batches] == [2]
+    await lanes.stop()
+
+
+async def test_a_full_batch_is_written_without_waiting_out_the_window() -> None:
+    sync = FakeSync()
+    sync.limit, sync.linger = 2, 30.0
+    lanes = consumer(sync)
+    lanes.dispatch(records("t1", "t1", "t1"))
+    await settle(sync, 1)
+    assert [len(ids) for _, ids in sync.batches] == [2]
+    await lanes.stop()
+
+
+async def test_a_full_reader_flushes_lingering_lanes_rather_than_stall() -> None:
+    sync = FakeSync()
+    sync.limit, sync.linger = 10, 30.0
+    lanes = consumer(sync)
+    lanes.max_records = 3
+    lanes.dispatch(records("t1", "t2", "t3"))  # in flight at the cap: reading pauses
+    async with asyncio.timeout(2):  # so lanes write rather than wait out 30 s for chats
+        await settle(sync, 1)  # that cannot be read, until the reader has room again
+    assert not lanes.full
     await lanes.stop()
 
 

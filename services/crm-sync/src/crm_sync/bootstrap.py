@@ -98,6 +98,8 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         clock.monotonic,
         describe_ttl_s=settings.describe_ttl_s,
         owner_ttl_s=settings.owner_cache_ttl_s,
+        visitor_ttl_s=settings.visitor_cache_ttl_s,
+        max_visitors=settings.visitor_cache_size,
     )
     policy = retry_policy(settings)
     fetcher = HttpFileFetcher(
@@ -132,6 +134,7 @@ def bootstrap(settings: Settings) -> CrmSyncService:
         clock,
         tenant_deadline_s=settings.tenant_deadline_s,
         group=settings.group_id,
+        latency_target_s=settings.latency_target_s,
     )
     forward = ForwardDueRetries(
         publisher,

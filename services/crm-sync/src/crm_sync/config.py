@@ -49,6 +49,16 @@ class Settings(ServiceSettings):
     max_in_flight_records: int = Field(
         10_000, gt=0, description="Chats read and not yet written; past it, reading pauses."
     )
+    latency_target_s: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description=(
+            "A chat's result is due this long after it was produced: a tenant's lane waits for "
+            "more of its chats until then, less the expected write time, so that they share a "
+            "batch's API calls (0: each tenant's own `batch_linger_ms` only)."
+        ),
+    )
     backlog_linger_ms: int = Field(
         1000,
         ge=0,
@@ -99,6 +109,18 @@ class Settings(ServiceSettings):
     )
     describe_ttl_s: float = Field(3600.0, gt=0)
     owner_cache_ttl_s: float = Field(900.0, gt=0)
+    visitor_cache_ttl_s: float = Field(
+        900.0,
+        gt=0,
+        description="How long the person a visitor matched or became is remembered, so that "
+        "a round of returning visitors needs no persons query (tenants that do not update "
+        "existing persons only).",
+    )
+    visitor_cache_size: int = Field(
+        50_000,
+        gt=0,
+        description="Visitors remembered for all tenants together (about 0.7 kB each).",
+    )
 
     max_rounds: int = Field(5, ge=1, description="Write rounds per batch before parking.")
     round_backoff_s: float = Field(0.2, ge=0, description="First pause between rounds.")

@@ -122,8 +122,11 @@ def apply_results(plan: RoundPlan, results: Mapping[str, StepResult], ctx: Tenan
             elif work.failure is None:
                 error = outcome.errors[0]
                 if error.code == "DUPLICATE_VALUE" and ctx.key_field in error.fields:
-                    # Its chat key is taken: another writer (a worker that had the chat
-                    # before a rebalance) wrote it since our read. The next read finds it.
+                    # Its chat key is taken: an earlier delivery wrote it (not looked up
+                    # first, `plan.needs_lookup`), or another writer (a worker that had the
+                    # chat before a rebalance) since our read. The next read finds it, and
+                    # the chat stays with the person it went on then.
+                    _key_taken(work)
                     work.transient = error
                     continue
                 _failed(work, error, ctx.activity_object, _record(plan, name, index))
@@ -162,12 +165,19 @@ def _cut(work: ChatWork, error: RecordError, sobject: str, record: NewRecord | N
     work.transient = error
 
 
+def _key_taken(work: ChatWork) -> None:
+    work.key_taken = True
+    work.files.clear()  # the activity written before had its files uploaded then
+    work.files_loaded = True
+    if work.person_outcome == "matched":
+        work.forget_person()
+
+
 def _forget_converted(work: ChatWork, error: RecordError) -> None:
     """The Lead the chat was matched to was converted since the read (Salesforce refuses
     anything that references it): match again, which follows it to its Contact."""
     if error.code == "CANNOT_UPDATE_CONVERTED_LEAD" and work.person_object == "Lead":
-        work.person_id = work.person_outcome = work.person_object = None
-        work.converted_from, work.update_pending = None, False
+        work.forget_person()
 
 
 def _failed(work: ChatWork, error: RecordError, sobject: str, record: NewRecord | None) -> None:

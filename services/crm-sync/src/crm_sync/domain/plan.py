@@ -9,7 +9,7 @@ persons created in the same call by reference), upload files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -112,11 +112,27 @@ def _account_query(works: Sequence[ChatWork], settings: TenantSettings) -> InQue
     return InQuery("Account", fields, "Website", tuple(sites))
 
 
+def needs_lookup(work: ChatWork, ctx: TenantContext) -> bool:
+    """Whether the chat's activity is looked for before it is written. Not when Salesforce
+    refuses a second one (`TenantContext.key_unique`): the create is the lookup. Still for a
+    chat it refused so (the activity's person is the chat's) and for a visitor without an
+    identity (only the activity tells which person an earlier delivery created)."""
+    if not ctx.key_unique or work.key_taken:
+        return True
+    return identity(work.conversation, ctx.settings.match_by_phone) is None
+
+
 def read_queries(
-    works: Sequence[ChatWork], ctx: TenantContext, agent_emails: Sequence[str]
+    works: Sequence[ChatWork],
+    ctx: TenantContext,
+    agent_emails: Sequence[str],
+    known: Collection[tuple[str, str]] = (),
 ) -> dict[str, InQuery]:
-    """The queries of a round's read (only those with values to look for)."""
+    """The queries of a round's read (only those with values to look for). Visitors whose
+    identity is in `known` are not looked up (their rows come from the visitor cache)."""
     settings, person = ctx.settings, ctx.person_object
+    keys = sorted({k for w in works if needs_lookup(w, ctx) for k in dedupe_keys(w, ctx)})
+    works = [w for w in works if identity(w.conversation, settings.match_by_phone) not in known]
     emails = sorted({e for w in works if (e := w.conversation.visitor.email)})
     phones = sorted(
         {
@@ -126,13 +142,12 @@ def read_queries(
             for v in phone_variants(found[1])
         }
     )
-    keys = sorted({k for w in works for k in dedupe_keys(w, ctx)})
     fields = _person_fields(ctx)
-    queries = {
-        ACTIVITIES: InQuery(
+    queries = {}
+    if keys:
+        queries[ACTIVITIES] = InQuery(
             ctx.activity_object, ("Id", ctx.person_link, ctx.key_field), ctx.key_field, tuple(keys)
-        ),
-    }
+        )
     if emails:
         queries[PERSONS] = InQuery(person, fields, "Email", tuple(emails))
     if phones:

@@ -27,6 +27,9 @@ class FieldSpec:
     """The active values of a picklist."""
     restricted: bool = False
     """A restricted picklist: Salesforce refuses any other value."""
+    external_id: bool = False
+    unique: bool = False
+    """Salesforce refuses a second record with the same value (`DUPLICATE_VALUE`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,8 @@ def parse_describe(describe: Mapping[str, Any]) -> ObjectSchema:
                 if isinstance(v, Mapping) and v.get("active", True) and v.get("value")
             ),
             restricted=bool(raw.get("restrictedPicklist", False)),
+            external_id=bool(raw.get("externalId", False)),
+            unique=bool(raw.get("unique", False)),
         )
         fields[spec.name.lower()] = spec
     return ObjectSchema(str(describe.get("name", "")), fields)
@@ -115,6 +120,12 @@ class OrgSchema:
         """`wanted` (the configured external-id field) when the activity object has it."""
         spec = self.obj(activity).field(wanted)
         return spec.name if spec is not None else None
+
+    def unique_key(self, activity: str, name: str) -> bool:
+        """Whether the activity's field `name` is an External ID and Unique: Salesforce
+        itself refuses a second record of a chat (`DUPLICATE_VALUE`)."""
+        spec = self.obj(activity).field(name)
+        return spec is not None and spec.external_id and spec.unique
 
     def files_on(self, activity: str) -> bool:
         """Whether a file can be published on the activity itself (else on the person)."""

@@ -1,5 +1,6 @@
 """What crm-sync remembers per tenant between batches: caches only (describe results,
-agent Users), and the brakes (a tenant parked until a time, a tenant over its budget).
+agent Users, visitors' persons), and the brakes (a tenant parked until a time, a tenant
+over its budget).
 Losing all of it on a restart costs a few API calls, nothing else."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from chat_contracts.sync import RetryReason
 from crm_sync.domain.schema import OrgSchema
 from crm_sync.domain.ttl_cache import TtlCache
+from crm_sync.domain.visitors import VisitorCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +31,20 @@ class TenantCaches:
     """Per-tenant memory shared by the sync and the manual commands."""
 
     def __init__(
-        self, clock: Callable[[], float], *, describe_ttl_s: float, owner_ttl_s: float
+        self,
+        clock: Callable[[], float],
+        *,
+        describe_ttl_s: float,
+        owner_ttl_s: float,
+        visitor_ttl_s: float = 900.0,
+        max_visitors: int = 100_000,
     ) -> None:
         self.clock = clock
         self.schemas: TtlCache[tuple[str, str], OrgSchema] = TtlCache(describe_ttl_s, clock)
         self.users: TtlCache[tuple[str, str], str] = TtlCache(owner_ttl_s, clock)
         """(tenant, agent email) -> User id, "" when no active User has that email."""
+        self.visitors = VisitorCache(visitor_ttl_s, clock, max_visitors)
+        """Persons lately matched or created per visitor identity (`domain.visitors`)."""
         self.over_budget_at: dict[str, float] = {}
         self.duplicate_rules: TtlCache[str, bool] = TtlCache(DUPLICATE_RULES_TTL_S, clock)
         """Tenants whose duplicate rules refused a new person lately."""

@@ -44,3 +44,7 @@ class TtlCache(Generic[K, V]):
     def drop(self, key: K) -> None:
         """Forget `key`."""
         self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries.clear()

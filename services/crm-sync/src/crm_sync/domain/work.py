@@ -80,6 +80,9 @@ class ChatWork:
     person_account_created: bool = False
     """Person Accounts: a person account was created for the visitor; its person contact,
     which Salesforce makes with it, is read in the next round."""
+    key_taken: bool = False
+    """Salesforce refused its activity as a duplicate of the chat key: one was written
+    before; the next round reads it (`plan.needs_lookup`)."""
     campaign_done: bool = False
     """Its campaign membership was written, found already there, or given up."""
     account_refused: bool = False
@@ -106,6 +109,11 @@ class ChatWork:
         if self.failure is not None:
             return True
         return self.activity_id is not None and not self.update_pending and not self.files
+
+    def forget_person(self) -> None:
+        """Match the chat's person again from the next round's read."""
+        self.person_id = self.person_outcome = self.person_object = None
+        self.converted_from, self.update_pending = None, False
 
     def fail(self, error: RecordError, reason: DeadLetterReason) -> None:
         """Give the chat up with Salesforce's error."""
@@ -154,6 +162,17 @@ class TenantContext:
     def person_link(self) -> str:
         """The activity's field naming the person."""
         return "WhoId" if self.settings.mode == "sales" else "ContactId"
+
+    @property
+    def key_unique(self) -> bool:
+        """Salesforce refuses a second activity of a chat, so a chat need not be looked up
+        before it is written: the chat-id field is an External ID and Unique and no older
+        key spelling (`legacy_chat_keys`), which it would not refuse, is looked for."""
+        return (
+            self.key_field != "Subject"
+            and not self.legacy_chat_keys
+            and self.schema.unique_key(self.activity_object, self.key_field)
+        )
 
     @property
     def key_field(self) -> str:

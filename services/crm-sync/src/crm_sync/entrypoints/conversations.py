@@ -4,8 +4,10 @@ A plain aiokafka consumer rather than a FastStream batch subscriber: a batch sub
 finishes a poll before it reads the next, so every tenant waited for the slowest tenant of
 the poll (an org answering slowly, a tenant sending costly chats). Here each tenant has a
 lane (`domain.lanes`): one task that writes the tenant's chats in the order they were read,
-a batch at a time, lingering up to the tenant's `batch_linger_ms` (from the oldest chat's
-produce time) so that chats arriving close together share a batch and its API calls. The
+a batch at a time, lingering (from the oldest chat's produce time) up to the window
+`SyncConversations.linger_s` gives (the latency target less the expected write,
+`domain.linger`), so that a tenant's chats share a batch and its API calls; a full batch,
+a full reader or a held tenant does not wait. The
 reader keeps reading meanwhile. What is read and not written is bounded
 (`CRM_SYNC_MAX_IN_FLIGHT_RECORDS` / `_BYTES`): past it the partitions are paused (the
 consumer keeps polling, so it stays in the group).
@@ -182,6 +184,8 @@ class ConversationConsumer(CommittingConsumer):
             limit = self.sync.batch_limit(tenant_id)
             linger_s = self.sync.linger_s(tenant_id)
             until = lane.queue[0].timestamp_ms / 1000 + linger_s
+            if tenant_id != DEAD_LETTERS and self._wait(lane, until) > 0:
+                self.sync.warm(tenant_id)  # token and describe while the lane waits
             while lane.queue and len(lane.queue) < limit and (wait := self._wait(lane, until)) > 0:
                 lane.wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -213,7 +217,10 @@ class ConversationConsumer(CommittingConsumer):
         chat's produce time; and, while the reader is a poll or more behind the topic's end
         (a backlog) and may read more, up to `backlog_linger_s` from when that chat was read, since
         more of the tenant's chats are likely on their way and a bigger batch spends fewer
-        calls."""
+        calls. Nothing waits while the reader is full: the chats it waits for cannot be
+        read until some are written."""
+        if self.full:
+            return 0.0
         wait = until - time.time()
         if self.behind and not self.full and lane.queue:
             wait = max(wait, lane.queue[0].queued_at + self.backlog_linger_s - time.monotonic())

@@ -1,7 +1,10 @@
-"""One tenant's batch of chats, written to Salesforce in rounds of two calls each.
+"""One tenant's batch of chats, written to Salesforce in rounds of one or two calls each.
 
 A round reads (one Composite call: persons by email, activities by chat id, Users by
 agent email) and writes (one Composite call: new persons, updates, activities, files).
+The read is left out when nothing is left to ask: visitors known from earlier rounds
+(`domain.visitors`), chats Salesforce itself refuses twice (`plan.needs_lookup`), owners
+cached.
 What a round leaves undone (lock contention, a duplicate to link, a field to cut) is
 planned again from fresh reads after a backoff, so nothing is created twice. What cannot
 be done now is parked; what can never be done is given up.
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason, SyncError
+from chat_runtime import tracing
 from chat_runtime.logging import get_logger
 from crm_sync.adapters.ports import (
     CallRejected,
@@ -30,8 +34,11 @@ from crm_sync.domain.apply import add_files, apply_results
 from crm_sync.domain.outcome import Parking, TenantOutcome, park_leftovers
 from crm_sync.domain.plan import USERS, RoundPlan, plan_round, read_queries
 from crm_sync.domain.retry import RetryPolicy, budget_wait
+from crm_sync.domain.salesforce import Reads
 from crm_sync.domain.schema import OrgSchema
 from crm_sync.domain.tenant_state import TenantCaches
+from crm_sync.domain.visitor import identity
+from crm_sync.domain.visitors import add_known, stale
 from crm_sync.domain.work import ChatWork, PendingFile, TenantContext, collapse, follow
 
 OBJECTS = {
@@ -76,6 +83,7 @@ class SyncEngine:
     ) -> None:
         self.port, self.caches, self.clock, self.options = port, caches, clock, options
         self.fetcher, self.jitter = fetcher, jitter
+        self._warming: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     async def run(
         self, tenant_id: str, settings: TenantSettings, works: Sequence[ChatWork]
@@ -197,7 +205,37 @@ class SyncEngine:
                     fields=exc.fields,
                 )
 
+    def warm(self, tenant_id: str, settings: TenantSettings) -> None:
+        """Start fetching what the tenant's next batch needs first (its token, its org's
+        describe) while its lane waits for more chats, so a tenant's first batch after a
+        while takes no longer than any other. Failures are left for the batch to meet."""
+        if (tenant_id, settings.mode) in self._warming or self.caches.parked(tenant_id):
+            return
+        if self.caches.schemas.get((tenant_id, settings.mode)) is not None:
+            return
+
+        async def fetch() -> None:
+            try:
+                # Its own trace: it serves the tenant's next batch, not one chat of it.
+                with tracing.span("prefetch tenant", attributes={"chat.tenant_id": tenant_id}):
+                    await self.port.connection(tenant_id)
+                    await self._describe(tenant_id, settings, TenantOutcome(()))
+            except Exception:  # the batch meets it again and says why
+                log.debug("warming a tenant failed", tenant_id=tenant_id, exc_info=True)
+            finally:
+                self._warming.pop((tenant_id, settings.mode), None)
+
+        self._warming[(tenant_id, settings.mode)] = asyncio.create_task(fetch())
+
     async def _schema(
+        self, tenant_id: str, settings: TenantSettings, outcome: TenantOutcome
+    ) -> OrgSchema:
+        warming = self._warming.get((tenant_id, settings.mode))
+        if warming is not None:  # one describe, not two
+            await asyncio.shield(warming)
+        return await self._describe(tenant_id, settings, outcome)
+
+    async def _describe(
         self, tenant_id: str, settings: TenantSettings, outcome: TenantOutcome
     ) -> OrgSchema:
         key = (tenant_id, settings.mode)
@@ -216,8 +254,21 @@ class SyncEngine:
         agents = sorted({e for c in conversations if (e := owner.agent_email(c))})
         ctx.users.update(self.caches.users_of(tenant_id, agents))
         asked = owner.emails_to_look_up(conversations, ctx.settings, ctx.users)
-        reads, stats = await self.port.read(tenant_id, read_queries(pending, ctx, asked))
-        outcome.count(stats)
+        visitors, match_by_phone = self.caches.visitors, ctx.settings.match_by_phone
+        known = visitors.known(tenant_id, pending, ctx)
+        reads = Reads()
+        if queries := read_queries(pending, ctx, asked, known.keys()):  # none: one call
+            reads, stats = await self.port.read(tenant_id, queries)
+            outcome.count(stats)
+            identities = {identity(w.conversation, match_by_phone) for w in pending}
+            looked_up = {i for i in identities if i is not None and i not in known}
+            visitors.learn(tenant_id, reads, looked_up, ctx)
+        add_known(reads, known)
+        from_cache = [
+            w
+            for w in pending
+            if w.person_id is None and identity(w.conversation, match_by_phone) in known
+        ]
         for email, user_id in owner.users_by_email(reads.get(USERS), asked).items():
             self.caches.users.put((tenant_id, email), user_id or "")
             ctx.users[email] = user_id or ""
@@ -231,6 +282,12 @@ class SyncEngine:
             outcome.count(stats)
             if apply_results(plan, results_by_step, ctx):  # a duplicate rule refused someone
                 self.caches.duplicate_rules.put(tenant_id, True)
+        visitors.created(tenant_id, pending, ctx)
+        stale(from_cache)  # matched from memory and refused: read again next round
+        for work in pending:  # whatever went wrong, the next round reads the visitor
+            refused = work.failure is not None or work.transient is not None
+            if refused and (found := identity(work.conversation, match_by_phone)) is not None:
+                visitors.forget(tenant_id, found, ctx)
 
     async def _load_files(self, plan: RoundPlan) -> None:
         # Bounded: at most `max_attachments` a chat, `fetch_concurrency` at once, and

@@ -28,6 +28,7 @@ from crm_sync.domain.inbound import (
     decode_chats,
     decode_retries,
 )
+from crm_sync.domain.linger import Linger
 from crm_sync.domain.outcome import Parking, TenantOutcome
 from crm_sync.domain.parked import Held, ParkedHold
 from crm_sync.domain.work import ChatWork, Source
@@ -55,9 +56,11 @@ class SyncConversations:
         *,
         tenant_deadline_s: float,
         group: str | None = None,
+        latency_target_s: float = 0.0,
     ) -> None:
         self.engine, self.store, self.publisher, self.outputs = engine, store, publisher, outputs
         self.clock, self.deadline_s, self.group = clock, tenant_deadline_s, group
+        self.linger = Linger(latency_target_s)
 
     async def __call__(self, records: Sequence[InRecord]) -> None:
         works, dead = decode_chats(records)
@@ -77,7 +80,11 @@ class SyncConversations:
         if letters:
             await self.publisher.publish_many(self.outputs.dead_letters(list(letters)))
         if works:
+            held = self.engine.caches.parked(tenant_id) is not None
+            started = self.clock.monotonic()
             await self.tenant(tenant_id, works)
+            if not held:  # a held tenant's batch costs no call: it says nothing of writes
+                self.linger.wrote(self.clock.monotonic() - started)
 
     def batch_limit(self, tenant_id: str) -> int:
         """Chats a tenant's lane takes at a time (its `batch_max_size`)."""
@@ -85,11 +92,23 @@ class SyncConversations:
         return settings.batch_max_size if settings is not None else DEFAULT_BATCH_SIZE
 
     def linger_s(self, tenant_id: str) -> float:
-        """How long a tenant's lane waits for more chats after the oldest was produced (its
-        `batch_linger_ms`, at most `MAX_LINGER_S`)."""
+        """How long a tenant's lane waits for more chats after the oldest was produced: up
+        to the latency target less the expected write (`domain.linger`), or its own
+        `batch_linger_ms` (at most `MAX_LINGER_S`) when longer. A tenant whose chats cost
+        no call (held, removed, not syncing) does not wait."""
         settings = self.store.get(tenant_id)
+        if self.engine.caches.parked(tenant_id) is not None or self.store.removed(tenant_id):
+            return 0.0
+        if settings is not None and not settings.auto_sync:
+            return 0.0
         linger_ms = settings.batch_linger_ms if settings is not None else DEFAULT_LINGER_MS
-        return min(linger_ms / 1000, MAX_LINGER_S)
+        return self.linger.window_s(min(linger_ms / 1000, MAX_LINGER_S))
+
+    def warm(self, tenant_id: str) -> None:
+        """A lane starts waiting: fetch what the tenant's batch will need first meanwhile."""
+        settings = self.store.get(tenant_id) or TenantSettings(tenant_id=tenant_id)
+        if settings.auto_sync and not self.store.removed(tenant_id):
+            self.engine.warm(tenant_id, settings)
 
     async def tenant(self, tenant_id: str, works: list[ChatWork]) -> None:
         """Write one tenant's chats of the poll and publish what became of each."""
