@@ -22,7 +22,7 @@ BENCH_ARGS ?=
 
 .PHONY: help docs promtool postgres setup uv venv kafka-install kafka-up kafka-down kafka-status kafka-reset topics \
 	run lint format typecheck schemas test test-unit test-integration bench bench-kafka-floor \
-	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant bench-pipeline clean
+	bench-request-reply k8s-tools k8s-validate chromium bench-auth-tokens bench-crm-sync bench-salesforce-emulator bench-bot-actions bench-ingest bench-hostile-tenant bench-pipeline bench-console clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -134,7 +134,7 @@ test-unit: setup k8s-tools ## Unit tests only (no broker)
 test-integration: kafka-up ## Integration and e2e tests (real broker)
 	@.venv/bin/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-bench: bench-kafka-floor bench-request-reply bench-ingest bench-salesforce-emulator bench-auth-tokens bench-bot-actions bench-crm-sync bench-hostile-tenant bench-pipeline ## Run the benches (figures as JSON on each last line)
+bench: bench-kafka-floor bench-request-reply bench-ingest bench-salesforce-emulator bench-auth-tokens bench-bot-actions bench-crm-sync bench-hostile-tenant bench-pipeline bench-console ## Run the benches (figures as JSON on each last line)
 
 bench-kafka-floor: kafka-up ## Raw aiokafka passthrough and ping-pong floors
 	@$(PY) bench/kafka_floor.py
@@ -150,6 +150,9 @@ bench-ingest: kafka-up ## ingest vs the raw floor and a naive FastStream peer; w
 
 bench-salesforce-emulator: setup ## The emulator's creates/s, Collections and 200-email query times
 	@$(PY) bench/salesforce_emulator.py
+
+bench-console: kafka-up ## The console: history ingest rate into SQLite, chat-history API p99 over 1,000,000 chats
+	@$(PY) bench/console.py
 
 bench-bot-actions: kafka-up ## Bot actions round trip against the floor and direct emulator calls
 	@$(PY) bench/bot_actions.py

@@ -118,6 +118,13 @@ async def test_the_topics_land_in_the_history_and_the_api_shows_them(
         detail = (await admin.get("/api/tenants/acme/chats/c-2")).json()
         assert [a["status"] for a in detail["attempts"]] == ["failed"]
 
+        async def counted() -> bool:
+            metrics = (await admin.get("/metrics")).text
+            # Three results, a dead letter, two connection events, an audit event.
+            return "chat_console_history_records_total 7.0" in metrics
+
+        assert await eventually(counted)
+
 
 async def test_access_is_the_connect_pages_and_no_tenant_sees_another(
     kafka_bootstrap: str, topics: ConsoleTopics, tmp_path: Path

@@ -71,7 +71,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> ConsoleServi
     def refused(kind: str) -> None:
         metrics.refused.labels(kind).inc()
 
-    keep = KeepHistory(store, refused)
+    keep = KeepHistory(store, refused, metrics.stored.inc)
     consumer = HistoryConsumer(
         kit,
         settings.history_topics(),

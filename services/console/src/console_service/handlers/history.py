@@ -95,12 +95,19 @@ def to_batch(records: Sequence[Record], on_bad: Callable[[str], None]) -> Batch:
 class KeepHistory:
     """Stores each poll's records in one transaction with their offsets."""
 
-    def __init__(self, store: Store, on_bad: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        on_bad: Callable[[str], None],
+        on_stored: Callable[[int], None] = lambda n: None,
+    ) -> None:
         self.store = store
-        self.on_bad = on_bad
+        self.on_bad, self.on_stored = on_bad, on_stored
 
     async def __call__(self, records: Sequence[Record]) -> int:
-        """Store the records; how many rows-worth of history they were."""
+        """Store the records (counted once their transaction committed); how many
+        rows-worth of history they were."""
         batch = to_batch(records, self.on_bad)
         await asyncio.to_thread(self.store.save, batch)
+        self.on_stored(len(records))
         return len(batch)
