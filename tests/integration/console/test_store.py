@@ -149,3 +149,18 @@ def test_counts_series_and_purge(store: Store) -> None:
     assert deleted["chats"] == 2
     assert deleted["attempts"] == 2
     assert store.chats(ChatQuery("t1")) == []
+
+
+def test_commands_left_waiting_by_a_stopped_console_are_marked_unknown(store: Store) -> None:
+    row = {
+        "tenant_id": "t1",
+        "kind": "backfill",
+        "requested_by": "admin",
+        "summary": "backfill",
+        "sent_at": T0.replace(tzinfo=None),
+        "status": "sent",
+    }
+    store.add_command({**row, "id": "a"})
+    store.add_command({**row, "id": "b", "status": "accepted"})
+    assert store.abandon_sent(T0.replace(tzinfo=None)) == 1
+    assert {c["id"]: c["status"] for c in store.commands("t1")} == {"a": "unknown", "b": "accepted"}

@@ -146,6 +146,8 @@ def test_settings_want_both_secrets_unless_demo_and_a_known_database() -> None:
         Settings()
     demo = Settings(demo=True)
     assert demo.secret("admin_token") == "demo-admin-token"
+    with pytest.raises(ValueError, match="local runs only"):
+        Settings(demo=True, kafka_bootstrap_servers="127.0.0.1:9092,kafka.prod:9092")
     with pytest.raises(ValueError, match="postgresql"):
         Settings(demo=True, database_url="mysql://x/y")
     assert Settings(demo=True, database_url="postgresql://u:p@h/db").database_url.startswith(

@@ -51,6 +51,9 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> ConsoleServi
         applied = await asyncio.to_thread(migrate, engine)
         if applied:
             log.info("history database migrated", versions=applied)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if abandoned := await asyncio.to_thread(store.abandon_sent, now):
+            log.warning("repairs left unanswered by the last run", commands=abandoned)
 
     kit = settings.kafka()
     requests = LazyRequestReplyClient(

@@ -23,7 +23,7 @@ from chat_contracts.topics import (
     CRM_DLQ,
     CRM_SYNC_RESULTS,
 )
-from chat_runtime.settings import ServiceSettings
+from chat_runtime.settings import ServiceSettings, is_loopback_host
 
 DEMO_ADMIN_TOKEN: Final = "demo-admin-token"  # noqa: S105 - auth's documented local-run value
 DEMO_LINK_SECRET: Final = "demo-link-secret"  # noqa: S105 - auth's documented local-run value
@@ -77,6 +77,11 @@ class Settings(ServiceSettings):
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
         if self.demo:
+            # The demo secrets are public: a console holding them must only ever see a
+            # local run's topics.
+            servers = self.kafka_bootstrap_servers.split(",")
+            if not all(is_loopback_host(s.strip().rsplit(":", 1)[0].strip("[]")) for s in servers):
+                raise ValueError("CONSOLE_DEMO is for local runs only: Kafka is not on loopback")
             for name, value in (
                 ("admin_token", DEMO_ADMIN_TOKEN),
                 ("link_secret", DEMO_LINK_SECRET),

@@ -158,9 +158,7 @@ INDEXES = (
     sa.Index("chats_by_status", chats.c.tenant_id, chats.c.status, chats.c.updated_at.desc()),
     # Equality filters carry the sort column too: the planner then takes them over
     # chats_by_time (which satisfies the ORDER BY ... LIMIT and would scan a big tenant).
-    sa.Index(
-        "chats_by_email", chats.c.tenant_id, chats.c.visitor_email, chats.c.updated_at.desc()
-    ),
+    sa.Index("chats_by_email", chats.c.tenant_id, chats.c.visitor_email, chats.c.updated_at.desc()),
     sa.Index("chats_by_id", chats.c.tenant_id, chats.c.chat_id, chats.c.updated_at.desc()),
     sa.Index("attempts_by_chat", attempts.c.tenant_id, attempts.c.chat_id, attempts.c.at),
     sa.Index("attempts_by_time", attempts.c.tenant_id, attempts.c.at),

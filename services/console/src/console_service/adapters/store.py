@@ -198,6 +198,23 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(t.commands.update().where(t.commands.c.id == command_id).values(**values))
 
+    def abandon_sent(self, at: datetime) -> int:
+        """Commands still waiting for crm-sync's answer when the console last stopped: the
+        answer went to a reply topic that is gone. They are marked `unknown` (crm-sync may
+        well have carried them out: the chats' outcomes say)."""
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    t.commands.update()
+                    .where(t.commands.c.status == "sent")
+                    .values(
+                        status="unknown",
+                        error="the console restarted before the answer",
+                        replied_at=at,
+                    )
+                ).rowcount
+            )
+
     def purge(self, before: datetime) -> dict[str, int]:
         """Delete history older than `before`; rows deleted per table."""
         deleted: dict[str, int] = {}
