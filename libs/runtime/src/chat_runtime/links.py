@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Literal
 
 _PURPOSE = "auth.connect-link.v1"
 MAX_TTL_S = 24 * 3600
@@ -62,3 +64,47 @@ def verify_link(tenant_id: str, expires: str, sig: str, *, now: float, secret: b
         raise LinkError("expired")
     if expiry - now > MAX_TTL_S:
         raise LinkError("too_long")
+
+
+class Refused(Exception):
+    """The credentials do not open the tenant: `status` is 401 (none, or a wrong admin
+    token) or 403 (a bad, expired or other tenant's link)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        super().__init__(reason)
+
+
+def credentials(
+    tenant_id: str,
+    authorization: str | None,
+    params: Mapping[str, str],
+    *,
+    admin_token: bytes,
+    link_secret: bytes,
+    now: float,
+    admin_only: bool = False,
+) -> Literal["admin", "link"]:
+    """Which credential opens `tenant_id`, or Refused: the admin bearer token (any tenant;
+    a wrong one never falls back to the link), else a signed link naming this tenant."""
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), admin_token
+        ):
+            raise Refused(401, "the admin token is not valid")
+        return "admin"
+    if admin_only:
+        raise Refused(401, "the admin token is required")
+    if "sig" not in params:
+        raise Refused(401, "credentials are required: an admin token or a signed link")
+    if params.get("tenant") != tenant_id:
+        raise Refused(403, "the link is not valid for this tenant (other_tenant)")
+    try:
+        verify_link(
+            tenant_id, params.get("expires", ""), params["sig"], now=now, secret=link_secret
+        )
+    except LinkError as exc:
+        raise Refused(403, f"the link is not valid for this tenant ({exc.reason})") from None
+    return "link"

@@ -8,7 +8,6 @@ token never falls back to the link). Bad, expired or other-tenant link: 403.
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from urllib.parse import urlencode
 
 from chat_contracts.base import TENANT_ID_PATTERN
 from chat_runtime.clock import Clock
-from chat_runtime.links import LinkError, sign_link, verify_link
+from chat_runtime.links import Refused, credentials, sign_link
 
 _TENANT = re.compile(TENANT_ID_PATTERN)
 
@@ -62,28 +61,19 @@ class Gate:
         tenant = params.get("tenant", "")
         if not _TENANT.fullmatch(tenant):
             raise Denied(400, "a valid tenant parameter is required")
-        if authorization is not None:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                token.strip().encode(), self._admin_token
-            ):
-                raise Denied(401, "the admin token is not valid")
-            return Access(tenant, "admin")
-        if admin_only:
-            raise Denied(401, "the admin token is required")
-        if "sig" not in params:
-            raise Denied(401, "credentials are required: an admin token or a signed link")
         try:
-            verify_link(
+            via = credentials(
                 tenant,
-                params.get("expires", ""),
-                params["sig"],
+                authorization,
+                params,
+                admin_token=self._admin_token,
+                link_secret=self._link_secret,
                 now=self._clock.epoch(),
-                secret=self._link_secret,
+                admin_only=admin_only,
             )
-        except LinkError as exc:
-            raise Denied(403, f"the link is not valid for this tenant ({exc.reason})") from None
-        return Access(tenant, "link")
+        except Refused as refused:
+            raise Denied(refused.status, refused.reason) from None
+        return Access(tenant, via)
 
     def link_params(self, tenant_id: str) -> dict[str, str]:
         """Fresh signed parameters for the tenant (page forms, redirects, new links)."""

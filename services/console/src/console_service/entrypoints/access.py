@@ -10,7 +10,6 @@ tenant A never opens tenant B, whatever else the request says.
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Literal
 
 from chat_contracts.base import TENANT_ID_PATTERN
 from chat_runtime.clock import Clock
-from chat_runtime.links import LinkError, sign_link, verify_link
+from chat_runtime.links import Refused, credentials, sign_link
 
 _TENANT = re.compile(TENANT_ID_PATTERN)
 
@@ -49,28 +48,18 @@ class Gate:
         """The access the request's credentials give to `tenant`, or Denied."""
         if not _TENANT.fullmatch(tenant):
             raise Denied(404, "no such tenant")
-        if authorization is not None:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                token.strip().encode(), self._admin_token
-            ):
-                raise Denied(401, "the admin token is not valid")
-            return Access(tenant, "admin")
-        if "sig" not in params:
-            raise Denied(401, "credentials are required: an admin token or a signed link")
-        if params.get("tenant") != tenant:
-            raise Denied(403, "the link is not valid for this tenant (other_tenant)")
         try:
-            verify_link(
+            via = credentials(
                 tenant,
-                params.get("expires", ""),
-                params["sig"],
+                authorization,
+                params,
+                admin_token=self._admin_token,
+                link_secret=self._link_secret,
                 now=self._clock.epoch(),
-                secret=self._link_secret,
             )
-        except LinkError as exc:
-            raise Denied(403, f"the link is not valid for this tenant ({exc.reason})") from None
-        return Access(tenant, "link")
+        except Refused as refused:
+            raise Denied(refused.status, refused.reason) from None
+        return Access(tenant, via)
 
     def link_params(self, tenant_id: str) -> dict[str, str]:
         """Fresh signed parameters for the tenant (tests, the CLI's links)."""
