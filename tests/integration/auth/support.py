@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import TypeAdapter
@@ -26,11 +25,10 @@ from auth_service.config import Settings
 from chat_contracts.auth import TokenErrorReply, TokenGrantedReply, TokenReply, TokenRequest
 from chat_contracts.keys import tenant_key
 from chat_contracts.topics import AUTH_REFRESH_TOKENS, TENANT_SETTINGS
-from chat_runtime.app import make_server
-from chat_runtime.logging import configure_logging
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.kafka_helpers import wait_for_topics
+from tests.serving import Served
 
 CLIENT_ID = "3MVG9.auth-integration-tests.connected-app"
 CLIENT_SECRET = "AUTHTESTS0000000000000000000000000000000000000000000000000000SECRET"
@@ -148,34 +146,15 @@ def settings_for(
     return Settings(**values)
 
 
-class RunningAuth:
+class RunningAuth(Served):
     """One auth app served by uvicorn in this process, logging into `logs`."""
 
     def __init__(
         self, settings: Settings, logs: io.StringIO, salesforce: SalesforceOAuth | None = None
     ) -> None:
+        super().__init__(lambda: create_app(settings, salesforce=salesforce), settings, logs)
         self.settings = settings
         self.salesforce = salesforce
-        self.url = f"http://127.0.0.1:{settings.http_port}"
-        self.logs = logs
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> RunningAuth:
-        app = create_app(self.settings, salesforce=self.salesforce)
-        configure_logging("auth", self.settings.log_level, True, stream=self.logs)
-        self._server = make_server(app, self.settings)
-        self._task = asyncio.create_task(self._server.serve())
-        async with asyncio.timeout(WAIT_S):
-            while not self._server.started:
-                assert not self._task.done(), "auth stopped while starting"
-                await asyncio.sleep(0.02)
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await asyncio.wait_for(self._task, WAIT_S)
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=WAIT_S)

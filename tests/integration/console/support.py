@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from console_service.app import create_app
 from console_service.config import Settings
@@ -27,10 +26,9 @@ from chat_contracts.sync import (
     SyncError,
     SyncResult,
 )
-from chat_runtime.app import make_server
 from chat_runtime.links import sign_link
-from chat_runtime.logging import configure_logging
 from tests.kafka_helpers import temp_topic
+from tests.serving import Served
 
 ADMIN_TOKEN = "console-test-admin-token"
 LINK_SECRET = "console-test-link-secret"
@@ -102,31 +100,12 @@ def console_settings(
     return Settings(**values)
 
 
-class RunningConsole:
+class RunningConsole(Served):
     """One console app served by uvicorn in this process, logging into `logs`."""
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__(lambda: create_app(settings), settings, io.StringIO())
         self.settings = settings
-        self.url = f"http://127.0.0.1:{settings.http_port}"
-        self.logs = io.StringIO()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> RunningConsole:
-        app = create_app(self.settings)
-        configure_logging("console", self.settings.log_level, True, stream=self.logs)
-        self._server = make_server(app, self.settings)
-        self._task = asyncio.create_task(self._server.serve())
-        async with asyncio.timeout(WAIT_S):
-            while not self._server.started:
-                assert not self._task.done(), "the console stopped while starting"
-                await asyncio.sleep(0.02)
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await asyncio.wait_for(self._task, WAIT_S)
 
     def admin(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
