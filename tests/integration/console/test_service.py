@@ -165,6 +165,10 @@ async def test_access_is_the_connect_pages_and_no_tenant_sees_another(
         assert "c-2" in page.text
         assert "https://acme.my.salesforce.com/00T000000000001AAA" in page.text
         assert (await web.get("/console/globex", params=acme)).status_code == 403
+        overview = await web.get("/console/acme", params=acme)
+        assert overview.text.count("<svg") == 3
+        for caption in ("Chats per hour, last 24 h", "API calls per day against the daily limit"):
+            assert f"<figcaption>{caption}</figcaption>" in overview.text
         revoked = await web.get("/console/globex", params=link("globex"))
         assert "revoked" in revoked.text
         assert 'class="banner bad"' in revoked.text

@@ -116,7 +116,8 @@ def banner(connection: Row | None) -> str:
     )
 
 
-def overview(page: Page, health: Mapping[str, Any], charts: Sequence[str]) -> str:
+def overview(page: Page, health: Mapping[str, Any], charts: Sequence[tuple[str, str]]) -> str:
+    """The tenant at a glance; `charts` are (caption, drawn SVG)."""
     counts = health["counts"]
     rows = "".join(
         f"<tr><th>{e(window)}</th>"
@@ -134,7 +135,11 @@ def overview(page: Page, health: Mapping[str, Any], charts: Sequence[str]) -> st
         f"limit of {calls['daily_limit']}. Dead letters: "
         f'<a href="{e(page.url("/dead-letters"))}">{health["dead_letters"]}</a>. '
         f'<a class="failed-link" href="{e(page.url("/chats", status="failed"))}">'
-        "Failed chats</a></p>" + "".join(f'<figure class="chart">{c}</figure>' for c in charts)
+        "Failed chats</a></p>"
+        + "".join(
+            f'<figure class="chart"><figcaption>{e(title)}</figcaption>{svg}</figure>'
+            for title, svg in charts
+        )
     )
     return page.layout("Overview", body)
 
@@ -319,5 +324,6 @@ td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:to
 form.inline{display:inline-block;margin-right:.5em}
 form label{margin-right:.6em}
 figure.chart{margin:.5em 0}
+figcaption{font-weight:bold;margin:.3em 0}
 dl.chat-detail dt{font-weight:bold}
 """

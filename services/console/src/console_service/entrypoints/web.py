@@ -386,13 +386,18 @@ class Web:
         view = await self._view(request, access, request.query_params)
         health = await self.history.health(access.tenant_id)
         charts = await self.history.charts(access.tenant_id)
-        drawn = [stacked_bars(c.title, c.slots, c.values, STATUSES) for c in charts[:2]] + [
-            stacked_bars(
+        drawn = [
+            (c.title, stacked_bars(c.title, c.slots, c.values, STATUSES)) for c in charts[:2]
+        ] + [
+            (
                 charts[2].title,
-                charts[2].slots,
-                charts[2].values,
-                ("api_calls",),
-                limit=float(health["api_calls"]["daily_limit"]),
+                stacked_bars(
+                    charts[2].title,
+                    charts[2].slots,
+                    charts[2].values,
+                    ("api_calls",),
+                    limit=float(health["api_calls"]["daily_limit"]),
+                ),
             )
         ]
         return HTMLResponse(pages.overview(view, health, drawn))
