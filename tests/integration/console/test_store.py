@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,10 +14,10 @@ from console_service.adapters.store import Batch, ChatQuery, Store, make_engine
 from console_service.domain.history import Position, attempt_row, chat_row, letter_row
 
 from chat_contracts.dlq import DeadLetter, DeadLetterReason
-from chat_contracts.sync import ActivityRecord, PersonRecord, SourcePosition, SyncError, SyncResult
+from chat_contracts.sync import SyncResult
+from tests.integration.console import support
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-LEAD, TASK = "00Q000000000001AAA", "00T000000000001AAA"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -33,30 +34,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         engine.dispose()
 
 
-def result(chat: str, status: str = "ok", **extra: object) -> SyncResult:
-    values: dict[str, object] = {
-        "tenant_id": "t1",
-        "chat_id": chat,
-        "kind": "chat",
-        "mode": "sales",
-        "status": status,
-        "api_calls": 0.5,
-        "visitor_email": f"{chat}@example.com",
-        "ended_at": T0,
-        "source": SourcePosition(topic="chat.conversations.v1", partition=1, offset=7),
-    }
-    if status == "ok":
-        values["person"] = PersonRecord(object="Lead", record_id=LEAD, outcome="created")
-        values["activity"] = ActivityRecord(object="Task", record_id=TASK, outcome="created")
-    else:
-        values["error"] = SyncError(
-            code="required_field_missing",
-            message="Required fields are missing: [Reason__c]",
-            salesforce_error_code="REQUIRED_FIELD_MISSING",
-            fields=("Reason__c",),
-        )
-    values.update(extra)
-    return SyncResult.model_validate(values)
+def result(chat: str, status: str = "ok", **extra: Any) -> SyncResult:
+    """Tenant t1's result (another tenant's with `tenant_id=`)."""
+    return support.result(extra.pop("tenant_id", "t1"), chat, status, **extra)
 
 
 def batch_of(*items: tuple[SyncResult, int]) -> Batch:
@@ -87,8 +67,8 @@ def test_the_newest_result_wins_and_a_replayed_one_changes_nothing(store: Store)
     store.save(batch_of((result("c1", "failed"), 3)))
     (chat,) = store.chats(ChatQuery("t1"))
     assert chat["status"] == "ok"
-    assert chat["activity_id"] == TASK
-    assert chat["source_offset"] == 7
+    assert chat["activity_id"] == support.TASK
+    assert chat["source_offset"] == 3
     assert [a["status"] for a in store.attempts("t1", "c1")] == ["ok", "failed"]
     assert store.offsets(["crm.sync.results.v1"]) == {("crm.sync.results.v1", 0): 6}
 

@@ -14,7 +14,10 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
+
+from chat_runtime.clock import Clock
 
 _PURPOSE = "auth.connect-link.v1"
 MAX_TTL_S = 24 * 3600
@@ -66,9 +69,17 @@ def verify_link(tenant_id: str, expires: str, sig: str, *, now: float, secret: b
         raise LinkError("too_long")
 
 
-class Refused(Exception):
-    """The credentials do not open the tenant: `status` is 401 (none, or a wrong admin
-    token) or 403 (a bad, expired or other tenant's link)."""
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A request let into one tenant, and by which credential."""
+
+    tenant_id: str
+    via: Literal["admin", "link"]
+
+
+class Denied(Exception):
+    """The request is not let in: `status` is 401 (no credentials, or a wrong admin token)
+    or 403 (a bad, expired or other tenant's link); callers add their own (400, 404)."""
 
     def __init__(self, status: int, reason: str) -> None:
         self.status = status
@@ -86,25 +97,64 @@ def credentials(
     now: float,
     admin_only: bool = False,
 ) -> Literal["admin", "link"]:
-    """Which credential opens `tenant_id`, or Refused: the admin bearer token (any tenant;
+    """Which credential opens `tenant_id`, or Denied: the admin bearer token (any tenant;
     a wrong one never falls back to the link), else a signed link naming this tenant."""
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             token.strip().encode(), admin_token
         ):
-            raise Refused(401, "the admin token is not valid")
+            raise Denied(401, "the admin token is not valid")
         return "admin"
     if admin_only:
-        raise Refused(401, "the admin token is required")
+        raise Denied(401, "the admin token is required")
     if "sig" not in params:
-        raise Refused(401, "credentials are required: an admin token or a signed link")
+        raise Denied(401, "credentials are required: an admin token or a signed link")
     if params.get("tenant") != tenant_id:
-        raise Refused(403, "the link is not valid for this tenant (other_tenant)")
+        raise Denied(403, "the link is not valid for this tenant (other_tenant)")
     try:
         verify_link(
             tenant_id, params.get("expires", ""), params["sig"], now=now, secret=link_secret
         )
     except LinkError as exc:
-        raise Refused(403, f"the link is not valid for this tenant ({exc.reason})") from None
+        raise Denied(403, f"the link is not valid for this tenant ({exc.reason})") from None
     return "link"
+
+
+class TenantGate:
+    """One deployment's admin token and link secret: who may open which tenant. auth's
+    connect page and the console each extend it with where their tenant comes from."""
+
+    def __init__(
+        self, *, admin_token: str, link_secret: bytes, link_ttl_s: int, clock: Clock
+    ) -> None:
+        self._admin_token = admin_token.encode()
+        self._link_secret = link_secret
+        self._link_ttl_s = link_ttl_s
+        self._clock = clock
+
+    def access(
+        self,
+        tenant_id: str,
+        authorization: str | None,
+        params: Mapping[str, str],
+        *,
+        admin_only: bool = False,
+    ) -> Access:
+        """The access the request's credentials give to `tenant_id`, or Denied."""
+        via = credentials(
+            tenant_id,
+            authorization,
+            params,
+            admin_token=self._admin_token,
+            link_secret=self._link_secret,
+            now=self._clock.epoch(),
+            admin_only=admin_only,
+        )
+        return Access(tenant_id, via)
+
+    def link_params(self, tenant_id: str) -> dict[str, str]:
+        """Fresh signed parameters for the tenant (page forms, redirects, new links)."""
+        return sign_link(
+            tenant_id, now=self._clock.epoch(), ttl_s=self._link_ttl_s, secret=self._link_secret
+        )
