@@ -39,38 +39,28 @@ uv: ## Install uv into .tools/ when the machine has none
 venv: uv ## Create .venv from the committed uv.lock
 	@"$(UV)" sync --all-packages --locked --quiet
 
-chromium: ## Install Debian's chromium for the auth browser test (idempotent; apt-get)
-	@if ! command -v chromium >/dev/null 2>&1; then \
+# $(call apt_install,<present test>,<package>,<what it is for>,<what is skipped without it>,<apt options>):
+# install a Debian package unless the test says it is there (idempotent).
+define apt_install
+	@if ! $(1) >/dev/null 2>&1; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "setup: installing Debian's chromium (the auth browser test drives it)"; \
+	    echo "setup: installing $(2) ($(3))"; \
 	    $(SUDO) apt-get update -qq && \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(5) $(2) >/dev/null; \
 	  else \
-	    echo "setup: no chromium and no apt-get: the auth browser test will be skipped" >&2; \
+	    echo "setup: no apt-get: $(4) will be skipped" >&2; \
 	  fi; \
 	fi
+endef
+
+chromium: ## Install Debian's chromium for the auth browser test (idempotent; apt-get)
+	$(call apt_install,command -v chromium,chromium,the browser tests drive it,the browser tests)
 
 promtool: ## Install Debian's prometheus package for promtool (the alert rules' tests; idempotent)
-	@if ! command -v promtool >/dev/null 2>&1; then \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "setup: installing Debian's prometheus package (promtool tests the alert rules)"; \
-	    $(SUDO) apt-get update -qq && \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	  else \
-	    echo "setup: no promtool and no apt-get: the alert rule tests will be skipped" >&2; \
-	  fi; \
-	fi
+	$(call apt_install,command -v promtool,prometheus,promtool tests the alert rules,the alert rule tests,--no-install-recommends)
 
 postgres: ## Install Debian's PostgreSQL server package (the console's tests start one; idempotent)
-	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "setup: installing Debian's postgresql (the console's tests run it)"; \
-	    $(SUDO) apt-get update -qq && \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
-	  else \
-	    echo "setup: no PostgreSQL and no apt-get: the console's PostgreSQL tests will be skipped" >&2; \
-	  fi; \
-	fi
+	$(call apt_install,ls /usr/lib/postgresql/*/bin/postgres,postgresql,the console's tests run it,the console's PostgreSQL tests,--no-install-recommends)
 
 kafka-install: ## Resolve the Kafka broker jars from Maven Central (needs Java 17 and Maven)
 	@command -v java >/dev/null || { echo "setup: java (17+) is required for the local Kafka broker" >&2; exit 1; }
