@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from chat_contracts.sync import (
     SyncResult,
 )
 from chat_runtime.links import sign_link
+from tests.integration.crm_sync.support import free_port
 from tests.kafka_helpers import temp_topic
 from tests.serving import Served
 
@@ -34,13 +34,6 @@ ADMIN_TOKEN = "console-test-admin-token"
 LINK_SECRET = "console-test-link-secret"
 WAIT_S = 30.0
 LEAD, TASK = "00Q000000000001AAA", "00T000000000001AAA"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "console"
     http_port: int = Field(default=8005, ge=0, le=65535)
-    public_url: str = Field(
-        "http://127.0.0.1:8005", description="Base URL admins' browsers reach the console at."
-    )
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLite file or PostgreSQL.")
     retention_days: int = Field(90, ge=1, description="History older than this is deleted.")
     purge_interval_s: float = Field(3600.0, gt=0, description="How often old history goes.")

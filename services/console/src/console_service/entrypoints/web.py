@@ -371,9 +371,7 @@ class Web:
 
     # -- the pages ------------------------------------------------------------------------
 
-    async def _view(
-        self, request: Request, access: Access, params: Mapping[str, str]
-    ) -> pages.Page:
+    async def _view(self, access: Access, params: Mapping[str, str]) -> pages.Page:
         connection = await self.history.connection(access.tenant_id)
         return pages.Page(
             access.tenant_id, params, connection["instance_url"] if connection else None
@@ -383,7 +381,7 @@ class Web:
         return Response(pages.CSS, media_type="text/css", headers={"Cache-Control": "max-age=300"})
 
     async def overview_page(self, request: Request, access: Access) -> Response:
-        view = await self._view(request, access, request.query_params)
+        view = await self._view(access, request.query_params)
         health = await self.history.health(access.tenant_id)
         charts = await self.history.charts(access.tenant_id)
         drawn = [
@@ -403,7 +401,7 @@ class Web:
         return HTMLResponse(pages.overview(view, health, drawn))
 
     async def chats_page(self, request: Request, access: Access) -> Response:
-        view = await self._view(request, access, request.query_params)
+        view = await self._view(access, request.query_params)
         params = request.query_params
         filters = {k: params.get(k, "") for k in ("status", "email", "chat_id", "from", "to")}
         query = _query(access.tenant_id, {**filters, "before": params.get("before", "")})
@@ -412,7 +410,7 @@ class Web:
         return HTMLResponse(pages.chat_list(view, rows, active, _cursor(rows, query.limit)))
 
     async def chat_page(self, request: Request, access: Access) -> Response:
-        view = await self._view(request, access, request.query_params)
+        view = await self._view(access, request.query_params)
         chats, attempts = await self.history.chat(access.tenant_id, request.path_params["chat_id"])
         if not chats:
             return HTMLResponse(pages.error(404, "no such chat in this tenant's history"), 404)
@@ -421,18 +419,18 @@ class Web:
         )
 
     async def letters_page(self, request: Request, access: Access) -> Response:
-        view = await self._view(request, access, request.query_params)
+        view = await self._view(access, request.query_params)
         rows = await self.history.dead_letters(access.tenant_id, None, MAX_LIMIT)
         reasons = await self.history.reasons(access.tenant_id)
         flash = request.query_params.get("done")
         return HTMLResponse(pages.dead_letters(view, rows, reasons, flash))
 
     async def backfill_page(self, request: Request, access: Access) -> Response:
-        view = await self._view(request, access, request.query_params)
+        view = await self._view(access, request.query_params)
         return HTMLResponse(pages.backfill(view, request.query_params.get("done")))
 
     async def audit_page(self, request: Request, access: Access) -> Response:
-        view = await self._view(request, access, request.query_params)
+        view = await self._view(access, request.query_params)
         events = await self.history.audit(access.tenant_id)
         commands = await self.history.commands(access.tenant_id)
         return HTMLResponse(pages.audit(view, events, commands))
