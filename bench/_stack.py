@@ -238,7 +238,13 @@ def ingest_service(
 
 
 def crm_sync_service(
-    n: int, names: dict[str, str], ca: str, group: str, workdir: Path, park_max_s: float
+    n: int,
+    names: dict[str, str],
+    ca: str,
+    group: str,
+    workdir: Path,
+    park_max_s: float,
+    latency_target_s: float | None = None,
 ) -> Service:
     port = free_port()
     roles = {
@@ -265,6 +271,8 @@ def crm_sync_service(
         "CRM_SYNC_BUDGET_BACKOFF_S": str(park_max_s),
         **{f"CRM_SYNC_{role}_TOPIC": names[topic] for role, topic in roles.items()},
     }
+    if latency_target_s is not None:
+        env["CRM_SYNC_LATENCY_TARGET_S"] = str(latency_target_s)
     log = workdir / f"crm-sync-{n}.log"
     return Service(f"crm-sync-{n}", ["-m", "crm_sync"], env, log, port)
 

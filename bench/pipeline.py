@@ -29,14 +29,17 @@ chats of healthy tenants / first send to last result), `e2e_p50_s`, `e2e_p99_s` 
 healthy tenants), `hot_tenant_p99_s`, `others_p99_s` (phase 2, neither hot nor broken),
 `baseline_others_p99_s` (phase 1), `api_calls_per_chat_paced` (phases 1 and 2) and
 `api_calls_per_chat_full_speed` (phase 3), `api_calls_per_chat` (every org's usage as the
-emulator counts it / chats), `lost`, `duplicates`, `peak_rss_mb` per process.
+emulator counts it / chats), `api_calls_by_operation` (crm-sync's calls by what they did:
+describe, read, write...), `api_calls_per_chat_floor` (the fewest writes per chat any
+batching could reach if each chat is written within 5 s of its webhook, with no read and
+no describe: `write_floor`), `lost`, `duplicates`, `peak_rss_mb` per process.
 
 Targets (2 cores): e2e_chats_per_s >= 1,000 with 1,000 tenants; at 300 chats/s e2e_p99_s
 <= 5 and others_p99_s <= 1.5 x baseline_others_p99_s; api_calls_per_chat <= 0.1; lost =
 duplicates = 0, with `--chaos` too.
 
 Run: `.venv/bin/python bench/pipeline.py [--tenants N] [--chats N] [--paced-rate R]
-[--seconds S] [--workers] [--chaos]`
+[--seconds S] [--latency-target S] [--workers] [--chaos]`
 """
 
 from __future__ import annotations
@@ -55,12 +58,16 @@ from pathlib import Path
 from typing import Any
 
 import _stack
+import httpx
 from _common import BOOTSTRAP, print_figures, start_emulator
 from _stack import Emulator, Service, World
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent
 VISITORS_PER_TENANT = 200
+P99_BOUND_S = 5.0
+"""The latency bound of the paced phase (e2e_p99_s <= 5): what `write_floor` lets a chat wait."""
 
 
 def zipf_exponent(tenants: int, hot_share: float) -> float:
@@ -254,6 +261,45 @@ async def heal_org(emulator: Emulator, org_id: str, how: str) -> None:
         await emulator.admin("PATCH", f"/orgs/{org_id}", {"api_limit": 10_000_000})
 
 
+def write_floor(chats: list[Chat], broken: str, within_s: float, batch: int = 200) -> int:
+    """The fewest writes that could carry `chats` if each is written within `within_s` of
+    its webhook's 202: per tenant, a write at t carries only chats accepted in
+    [t - within_s, t] (at most `batch`), so the fewest is the greedy cover of its accept
+    times by windows of `within_s`. The broken tenant's chats wait for its org to heal:
+    ceil(n / batch). No reads, no describes, no retries: a floor no batching beats."""
+    by_tenant: dict[str, list[float]] = {}
+    for _, tenant, _, accepted in chats:
+        by_tenant.setdefault(tenant, []).append(accepted)
+    writes = 0
+    for tenant, times in by_tenant.items():
+        if tenant == broken:
+            writes += -(-len(times) // batch)
+            continue
+        times.sort()
+        i = 0
+        while i < len(times):
+            end, start = times[i] + within_s, i
+            while i < len(times) and times[i] <= end and i - start < batch:
+                i += 1
+            writes += 1
+    return writes
+
+
+async def calls_by_operation(services: list[Service]) -> dict[str, int]:
+    """Salesforce calls by what they did (describe, read, write...), summed over the
+    crm-sync processes' `/metrics` (a process killed by --chaos takes its counts along)."""
+    totals: dict[str, int] = {}
+    async with httpx.AsyncClient(trust_env=False) as client:
+        for service in services:
+            text = (await client.get(f"http://127.0.0.1:{service.port}/metrics")).text
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if sample.name == "chat_salesforce_calls_total":
+                        operation = sample.labels["operation"]
+                        totals[operation] = totals.get(operation, 0) + int(sample.value)
+    return dict(sorted(totals.items()))
+
+
 def latencies(chats: list[Chat], ok: dict[str, float]) -> list[float]:
     return [ok[c] - accepted for c, _, _, accepted in chats if c in ok]
 
@@ -294,7 +340,9 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 for n in range(2 if args.workers else 1)
             ]
             crms = [
-                _stack.crm_sync_service(n, names, ca, crm_group, workdir, args.park_max_s)
+                _stack.crm_sync_service(
+                    n, names, ca, crm_group, workdir, args.park_max_s, args.latency_target
+                )
                 for n in range(3 if args.workers else 1)
             ]
             for service in ingests + crms:
@@ -415,6 +463,9 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             figures["not_accepted"] = given_up  # never answered 202: the sender still has them
             figures["api_calls"] = calls
             figures["api_calls_per_chat"] = round(calls / len(every), 4)
+            figures["api_calls_by_operation"] = await calls_by_operation(crms)
+            floor = write_floor(every, broken, P99_BOUND_S)
+            figures["api_calls_per_chat_floor"] = round(floor / len(every), 4)
             checked = await verify(emulator, orgs, every)
             figures.update(checked)
             figures["duplicates"] = checked["duplicate_tasks"] + checked["duplicate_leads"]
@@ -464,6 +515,11 @@ async def main() -> None:
         choices=("503", "limit", "none"),
         default="503",
         help="how the second busiest tenant's org fails until the end (none: it does not)",
+    )
+    parser.add_argument(
+        "--latency-target",
+        type=float,
+        help="crm-sync's CRM_SYNC_LATENCY_TARGET_S (default: the service's)",
     )
     parser.add_argument("--workdir", type=Path, help="keep logs and files here")
     parser.add_argument("--workers", action="store_true", help="ingest x2, crm-sync x3")

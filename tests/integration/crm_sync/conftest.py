@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
+from faststream.asgi import AsgiFastStream
+from prometheus_client.parser import text_string_to_metric_families
 
 from chat_contracts.settings import TenantSettings
 from crm_sync.app import create_app
@@ -41,6 +44,7 @@ class Crm:
     producer: Producer
     files: FileServer
     settings: Settings
+    app: AsgiFastStream
     tenants: dict[str, EmulatorOrg] = field(default_factory=dict)
 
     def tenant(self, *, connect: bool = True, **org: Any) -> tuple[str, EmulatorOrg]:
@@ -68,6 +72,17 @@ class Crm:
 
     def usage(self, tenant_id: str) -> int:
         return int(self.emulator.usage(self.tenants[tenant_id].org_id)["total"])
+
+    async def metric(self, name: str, **labels: str) -> float:
+        """A sample of crm-sync's `/metrics` (0 when absent)."""
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://crm-sync") as client:
+            text = (await client.get("/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == labels:
+                    return float(sample.value)
+        return 0.0
 
 
 def crm_settings(bootstrap: str, topics: Topics, ca_file: str, **extra: Any) -> Settings:
@@ -123,6 +138,7 @@ async def crm(kafka_bootstrap: str, sf_emulator: SalesforceEmulator) -> AsyncIte
                     producer,
                     files,
                     settings,
+                    app,
                 )
             finally:
                 await app.stop()

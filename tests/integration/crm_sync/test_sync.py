@@ -25,6 +25,19 @@ def agent_id(crm: Crm, tenant: str) -> str:
     return str(next(u["id"] for u in crm.tenants[tenant].users if u["email"] == AGENT))
 
 
+async def test_salesforce_calls_are_counted_by_what_they_do(crm: Crm) -> None:
+    # A new tenant's first chat: its org's describe, the read, the write; each one
+    # Composite call, told apart in the metric so that a profile says where calls go.
+    tenant, _ = crm.tenant()
+    conv = chat(tenant)
+    await crm.producer.conversations(crm.topics.conversations, [conv])
+    await crm.results.wait(tenant, [conv.chat_id])
+    for operation in ("describe", "read", "write"):
+        labels = {"tenant": tenant, "operation": operation, "outcome": "ok"}
+        assert await crm.metric("chat_salesforce_calls_total", **labels) == 1, operation
+    assert crm.usage(tenant) == 3
+
+
 async def test_new_visitor_becomes_a_lead_and_a_task_once(crm: Crm) -> None:
     tenant, _ = crm.tenant()
     conv = chat(tenant, visitor={"company": "Bloggs Ltd", "phone_e164": "+442079460018"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -242,3 +243,51 @@ def _chat_ids(batch: list[InRecord]) -> list[str]:
     from chat_contracts.chat import Conversation
 
     return [Conversation.model_validate_json(r.value or b"").chat_id for r in batch]
+
+
+async def test_a_lingering_chat_is_held_as_the_record_it_was_read_as() -> None:
+    # At full speed a lane holds its tenant's chats for the latency target: thousands
+    # in flight. Decoded (a Conversation and its messages) a chat takes several times its
+    # record's bytes; held as read, it is decoded when its batch is taken.
+    sync = FakeSync()
+    sync.limit, sync.linger = 5000, 30.0
+    lanes = consumer(sync)
+    lanes.max_records = 10_000
+    batch = records(*(f"t{n % 50}" for n in range(2000)))
+    read_bytes = sum(len(r.value or b"") + len(r.key or b"") for r in batch)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        lanes.dispatch(batch)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1.5 * read_bytes, f"{held / len(batch):.0f} bytes a chat held"
+    await lanes.stop()
+
+
+async def test_a_record_of_a_tenant_that_is_not_a_conversation_is_dead_lettered_by_its_lane() -> (
+    None
+):
+    sync = FakeSync()
+    lanes = consumer(sync)
+    [good] = records("t1")
+    bad = InRecord(
+        "conversations",
+        0,
+        1,
+        b"t1|x",
+        b'{"tenant_id": "t1", "kind": "chat", "chat_id": 7}',
+        (),
+        int(time.time() * 1000),
+    )
+    lanes.dispatch([good, bad])
+    async with asyncio.timeout(5):
+        while not sync.letters or not any(ids for _, ids in sync.batches):
+            sync.ended.clear()
+            await sync.ended.wait()
+    await asyncio.sleep(0)
+    assert [b for b in sync.batches if b[1]] == [("t1", _chat_ids([good]))]
+    assert [letter.reason for letter in sync.letters] == ["schema_validation"]
+    assert lanes.tracker.commit_offsets() == {("conversations", 0): 2}
+    await lanes.stop()

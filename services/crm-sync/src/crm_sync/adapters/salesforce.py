@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote as url_quote
 
 from chat_contracts.sync import RetryReason
@@ -82,7 +82,7 @@ class GatewaySalesforce:
             {"method": "GET", "url": f"{self.base}/sobjects/{name}/describe", "referenceId": name}
             for name in objects
         ]
-        answers, calls = await self._composite(tenant_id, subs, write=False)
+        answers, calls = await self._composite(tenant_id, subs, operation="describe")
         found = {}
         for name, sub in zip(objects, answers, strict=True):
             if int(sub.get("httpStatusCode", 500)) < 300:
@@ -104,7 +104,7 @@ class GatewaySalesforce:
         reads, calls = Reads(), 0
         for start in range(0, len(subs), MAX_QUERIES):
             answers, spent = await self._composite(
-                tenant_id, subs[start : start + MAX_QUERIES], write=False
+                tenant_id, subs[start : start + MAX_QUERIES], operation="read"
             )
             calls += spent
             for name, sub in zip(names[start : start + MAX_QUERIES], answers, strict=True):
@@ -174,7 +174,7 @@ class GatewaySalesforce:
             }
             for step, records in sent
         ]
-        answers, calls = await self._composite(tenant_id, subs, write=True, headers=headers)
+        answers, calls = await self._composite(tenant_id, subs, operation="write", headers=headers)
         for (step, records), sub in zip(sent, answers, strict=True):
             body = sub.get("body")
             if int(sub.get("httpStatusCode", 500)) >= 300 or not isinstance(body, list):
@@ -218,9 +218,11 @@ class GatewaySalesforce:
         tenant_id: str,
         subs: list[dict[str, Any]],
         *,
-        write: bool,
+        operation: Literal["describe", "read", "write"],
         headers: Mapping[str, str] | None = None,
     ) -> tuple[list[Mapping[str, Any]], int]:
+        """One Composite call; `operation` labels it in the calls metric and its span (a
+        round's read and write, an org's describe: what a profile of calls tells apart)."""
         if len(subs) > MAX_SUBREQUESTS:
             raise ValueError(f"{len(subs)} subrequests: at most {MAX_SUBREQUESTS}")
         body = {"allOrNone": False, "compositeRequest": subs}
@@ -231,10 +233,10 @@ class GatewaySalesforce:
                 method="POST",
                 json=body,
                 headers=dict(headers) if headers else None,
-                operation="composite",
+                operation=operation,
                 retry=True,
             ),
-            write=write,
+            write=operation == "write",
         )
         return list(answer["compositeResponse"]), 1
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from chat_contracts.base import TENANT_ID_PATTERN, UNKNOWN_TENANT
 from chat_contracts.chat import Conversation
@@ -114,6 +115,20 @@ def _origin(record: InRecord) -> SourcePosition:
     return parse_position(record.header(SOURCE_HEADER)) or SourcePosition(
         topic=record.topic, partition=record.partition, offset=record.offset
     )
+
+
+def tenant_of(record: InRecord) -> str | None:
+    """The tenant a conversation record names (`tenant_id`, read with the parser
+    `decode_chats` validates with), or None when it names none: what a lane is picked by
+    before the record is decoded. The record may still fail to validate, as its lane finds."""
+    try:
+        value = from_json(record.value or b"")
+    except ValueError:
+        return None
+    tenant_id = value.get("tenant_id") if isinstance(value, dict) else None
+    if isinstance(tenant_id, str) and re.fullmatch(TENANT_ID_PATTERN, tenant_id):
+        return tenant_id
+    return None
 
 
 def decode_chats(records: Sequence[InRecord]) -> tuple[list[ChatWork], list[DeadLetter]]:

@@ -3,7 +3,8 @@
 A plain aiokafka consumer rather than a FastStream batch subscriber: a batch subscriber
 finishes a poll before it reads the next, so every tenant waited for the slowest tenant of
 the poll (an org answering slowly, a tenant sending costly chats). Here each tenant has a
-lane (`domain.lanes`): one task that writes the tenant's chats in the order they were read,
+lane (`domain.lanes`): one task that writes the tenant's chats in the order they were read
+(held as read, by the tenant their record names, and decoded when their batch is taken),
 a batch at a time, lingering (from the oldest chat's produce time) up to the window
 `SyncConversations.linger_s` gives (the latency target less the expected write,
 `domain.linger`), so that a tenant's chats share a batch and its API calls; a full batch,
@@ -36,7 +37,7 @@ from chat_contracts.dlq import DeadLetter
 from chat_runtime.kafka import KafkaKit
 from chat_runtime.logging import get_logger
 from crm_sync.adapters.consumer import in_records
-from crm_sync.domain.inbound import InRecord, decode_chats
+from crm_sync.domain.inbound import InRecord, decode_chats, tenant_of
 from crm_sync.domain.offsets import OffsetTracker, Partition
 from crm_sync.domain.work import ChatWork
 from crm_sync.entrypoints.committing import RETRY_PAUSE_S, CommittingConsumer
@@ -58,8 +59,21 @@ class _Item:
     offset: int
     timestamp_ms: int
     queued_at: float = field(default_factory=time.monotonic)
+    record: InRecord | None = None
+    """A chat as read: decoded when its batch is taken (a decoded chat is several times
+    its bytes, and at full speed lanes hold thousands for the latency target)."""
     work: ChatWork | None = None
+    """The chat decoded (kept with its progress if the batch is tried again)."""
     letter: DeadLetter | None = None
+
+
+def _decode(batch: list[_Item]) -> None:
+    """Decode the batch's records not decoded yet: each a chat, or a dead letter."""
+    for item in batch:
+        if item.record is not None and item.work is None and item.letter is None:
+            works, dead = decode_chats([item.record])
+            item.work, item.letter = (works[0], None) if works else (None, dead[0])
+            item.record = None
 
 
 @dataclass
@@ -153,12 +167,13 @@ class ConversationConsumer(CommittingConsumer):
             partition = (record.topic, record.partition)
             size = len(record.value or b"") + len(record.key or b"")
             self.tracker.read(partition, record.offset, size)
-            works, dead = decode_chats([record])
             item = _Item(partition, record.offset, record.timestamp_ms)
-            if works:
-                item.work = works[0]
-                self._queue(works[0].conversation.tenant_id, item)
+            tenant_id = tenant_of(record)
+            if tenant_id is not None:
+                item.record = record
+                self._queue(tenant_id, item)
             else:
+                _, dead = decode_chats([record])
                 item.letter = dead[0]
                 self._queue(DEAD_LETTERS, item)
 
@@ -194,6 +209,7 @@ class ConversationConsumer(CommittingConsumer):
                 continue
             batch = [lane.queue.popleft() for _ in range(min(limit, len(lane.queue)))]
             lane.running = batch
+            _decode(batch)
             try:
                 await self.sync.lane(
                     tenant_id,
