@@ -137,6 +137,8 @@ class FakeOrg:
         self.records: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in PREFIX}
         self.users: dict[str, tuple[str, bool]] = {}  # email -> (id, active)
         self.calls = 0
+        self.operations: list[str] = []
+        """What each call did: describe, read, read+describe (one call), write."""
         self.limit = 100_000
         self.used_before = 0
         self.duplicate_rules = False
@@ -189,6 +191,7 @@ class FakeOrg:
         if self.call_fault is not None and (exc := self.call_fault(operation)) is not None:
             raise exc
         self.calls += 1
+        self.operations.append(operation)
         return CallStats(1, self.usage())
 
     def query(self, query: InQuery) -> list[dict[str, Any]]:
@@ -374,11 +377,16 @@ class FakeSalesforce:
         stats = org.call("describe")
         return {o: org.schemas[o] for o in objects if o in org.schemas}, stats
 
-    async def read(self, tenant_id: str, queries: Mapping[str, InQuery]) -> tuple[Reads, CallStats]:
+    async def read(
+        self, tenant_id: str, queries: Mapping[str, InQuery], *, describe: Sequence[str] = ()
+    ) -> tuple[Reads, CallStats]:
         org = self._org(tenant_id)
-        stats = org.call("read")
+        stats = org.call("read+describe" if describe else "read")
         org.reads.append(tuple(queries))
-        return Reads({name: list(org.query(q)) for name, q in queries.items()}), stats
+        reads = Reads({name: list(org.query(q)) for name, q in queries.items()})
+        if describe:
+            reads.schemas = {o: org.schemas[o] for o in describe if o in org.schemas}
+        return reads, stats
 
     async def write(
         self, tenant_id: str, steps: Sequence[WriteStep], *, assignment_rules: bool = False

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from chat_contracts.settings import UpdatePolicy
+from chat_contracts.settings import FieldMappingRule, UpdatePolicy
+from crm_sync.adapters.ports import CallRejected
 from crm_sync.domain.salesforce import RecordError
 from tests.unit.crm_sync.conftest import Harness, conversation
 from tests.unit.crm_sync.fakes import FakeOrg, standard_schemas
@@ -35,8 +36,9 @@ async def test_without_a_unique_key_or_with_legacy_keys_the_activities_are_read(
     plain = harness.salesforce.org("t2")
     harness.engine.options = replace(harness.engine.options, legacy_chat_keys=False)
     await harness.send(conversation("t2"))
-    assert "activities" in org.reads[0]
-    assert "activities" in plain.reads[0]
+    # (read again once the describe said so: a first read before it never asks for them)
+    assert "activities" in org.reads[1]
+    assert "activities" in plain.reads[1]
 
 
 async def test_a_redelivered_chat_is_refused_by_its_unique_key_and_reported_existing(
@@ -67,7 +69,8 @@ async def test_a_visitor_without_identity_still_has_its_chat_looked_up(harness: 
     await harness.send(anon)  # redelivered: its person cannot be found again but by its chat
     assert len(org.all("Lead")) == 1
     assert len(org.all("Task")) == 1
-    assert all("activities" in read for read in org.reads)
+    # Each round looks it up (the first once its describe said how).
+    assert ["activities" in read for read in org.reads] == [False, True, True]
 
 
 async def test_a_returning_visitors_round_is_one_call(harness: Harness) -> None:
@@ -178,3 +181,64 @@ async def test_what_is_known_of_a_visitor_is_per_mode(harness: Harness) -> None:
     [case] = org.all("Case")
     [contact] = org.all("Contact")
     assert case["ContactId"] == contact["Id"]
+
+
+async def test_a_new_tenants_describe_rides_on_its_first_read(harness: Harness) -> None:
+    org = unique_org(harness)
+    [result] = await harness.send(conversation())
+    assert result.status == "ok"
+    assert org.calls == 2  # describe and read in one Composite call, then the write
+    assert org.operations == ["read+describe", "write"]
+
+
+async def test_an_expired_describe_is_refreshed_by_the_next_read_and_used_after_it(
+    harness: Harness,
+) -> None:
+    org = harness.salesforce.org("t1")  # Chat_Id__c not unique yet: chats are looked up
+    harness.engine.options = replace(harness.engine.options, legacy_chat_keys=False)
+    await harness.send(conversation(visitor={"email": "a@example.com"}))
+    org.schemas = standard_schemas(unique_key=True)  # the admin makes it unique
+    harness.clock.advance(3601)  # the describe is past its time to live
+    calls = org.calls
+    await harness.send(conversation(visitor={"email": "b@example.com"}))
+    # The round ran on the describe it had (so its chat was still looked up) and
+    # described the org within its read: no call of its own.
+    assert org.calls == calls + 2
+    assert org.operations[-2:] == ["read+describe", "write"]
+    assert "activities" in org.reads[-1]
+    await harness.send(conversation(visitor={"email": "c@example.com"}))
+    assert "activities" not in org.reads[-1]  # the refreshed describe: unique, no lookup
+    assert org.operations[-2:] == ["read", "write"]
+    assert len(org.all("Task")) == 3
+
+
+async def test_a_first_read_that_lacked_what_the_describe_asks_for_reads_again(
+    harness: Harness,
+) -> None:
+    # Before the describe, a read asks only for what every org has; a tenant mapping a
+    # field onto the Lead has its persons read again with it (as many calls as before).
+    org = unique_org(harness)
+    harness.settings(
+        update_policy=UpdatePolicy.FILL_EMPTY_ONLY,
+        field_mapping=(
+            FieldMappingRule(object="Lead", source="custom_fields.Order", target="Order_Number__c"),
+        ),
+    )
+    org.add("Lead", LastName="Jo", Email="jo@example.com", Order_Number__c="A-1")
+    conv = conversation(visitor={"email": "jo@example.com"}, custom_fields={"Order": "B-2"})
+    [result] = await harness.send(conv)
+    assert result.status == "ok"
+    assert org.operations == ["read+describe", "read", "write"]
+    [lead] = org.all("Lead")
+    assert lead["Order_Number__c"] == "A-1"  # filled already: the policy keeps it
+
+
+async def test_a_first_read_salesforce_refuses_is_described_and_read_apart(
+    harness: Harness,
+) -> None:
+    org = unique_org(harness)
+    refused = [CallRejected("INVALID_FIELD", "No such column 'Phone' on entity 'Lead'")]
+    org.call_fault = lambda operation: refused.pop() if operation == "read+describe" else None
+    [result] = await harness.send(conversation())
+    assert result.status == "ok"
+    assert org.operations == ["describe", "read", "write"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -150,20 +151,27 @@ async def test_a_lane_lingers_up_to_the_latency_target_less_the_expected_write(
     assert sync.linger_s("t3") == 0.0  # parked: its chats cost no call, nothing to share
 
 
-async def test_a_waiting_lane_has_its_tenants_describe_fetched_meanwhile(
+async def test_a_waiting_lane_has_its_tenants_token_fetched_meanwhile(
     harness: Harness,
 ) -> None:
     org = harness.salesforce.org("t1")
+    asked: list[str] = []
+    connection = harness.salesforce.connection
+
+    async def counting(tenant_id: str) -> Any:
+        asked.append(tenant_id)
+        return await connection(tenant_id)
+
+    harness.salesforce.connection = counting  # type: ignore[method-assign]
     harness.sync.warm("t1")
-    harness.sync.warm("t1")  # once
+    harness.sync.warm("t1")  # once at a time
     for _ in range(5):
         await asyncio.sleep(0)
-    assert org.calls == 1  # the describe
+    assert asked == ["t1"]
+    assert org.calls == 0  # the describe rides on the batch's read, not a call of its own
     await harness.send(conversation())
-    assert org.calls == 3  # read and write: no describe of its own
-    harness.sync.warm("t1")  # known now: nothing to fetch
-    await asyncio.sleep(0)
-    assert org.calls == 3
+    assert org.operations[0] == "read+describe"
+    assert "describe" not in org.operations
 
 
 def test_attachment_urls_are_fetched_only_where_allowed() -> None:

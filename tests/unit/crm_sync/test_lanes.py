@@ -195,7 +195,7 @@ async def test_a_lane_lingers_for_its_tenants_window_then_writes_one_batch() -> 
     lanes.dispatch(records("t1", start=1))
     await asyncio.sleep(0.05)
     assert sync.batches == []  # within the window: more of t1 may come
-    assert sync.warmed == ["t1"]  # meanwhile its token and describe are fetched
+    assert sync.warmed == ["t1"]  # meanwhile its token is fetched
     await settle(sync, 1)
     assert [len(ids) for _, ids in sync.batches] == [2]
     await lanes.stop()

@@ -65,8 +65,11 @@ class SalesforcePort(Protocol):
         """The objects' fields (one Composite call); objects the org lacks are left out."""
         ...
 
-    async def read(self, tenant_id: str, queries: Mapping[str, InQuery]) -> tuple[Reads, CallStats]:
-        """Every query's rows (one Composite call, plus one per further page)."""
+    async def read(
+        self, tenant_id: str, queries: Mapping[str, InQuery], *, describe: Sequence[str] = ()
+    ) -> tuple[Reads, CallStats]:
+        """Every query's rows (one Composite call, plus one per further page); with
+        `describe`, those objects' fields too, in the same call (`Reads.schemas`)."""
         ...
 
     async def write(

@@ -60,6 +60,8 @@ ALLOW_SAVE = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
 NO_AUTO_ASSIGN = {"Sforce-Auto-Assign": "FALSE"}
 """REST runs the org's active Lead/Case assignment rules unless told not to."""
 MAX_QUERIES = 5
+DESCRIBE_REF = "describe_"
+"""referenceId prefix of a describe subrequest (query names never start with it)."""
 _DISCONNECTED = {"revoked": RetryReason.REVOKED, "not_connected": RetryReason.NOT_CONNECTED}
 
 
@@ -78,20 +80,36 @@ class GatewaySalesforce:
     async def describe(
         self, tenant_id: str, objects: Sequence[str]
     ) -> tuple[dict[str, ObjectSchema], CallStats]:
-        subs = [
-            {"method": "GET", "url": f"{self.base}/sobjects/{name}/describe", "referenceId": name}
+        answers, calls = await self._composite(
+            tenant_id, self._describe_subs(objects), operation="describe"
+        )
+        return self._schemas(objects, answers), CallStats(calls, self.usage(tenant_id))
+
+    def _describe_subs(self, objects: Sequence[str]) -> list[dict[str, Any]]:
+        return [
+            {
+                "method": "GET",
+                "url": f"{self.base}/sobjects/{name}/describe",
+                "referenceId": f"{DESCRIBE_REF}{name}",
+            }
             for name in objects
         ]
-        answers, calls = await self._composite(tenant_id, subs, operation="describe")
+
+    def _schemas(
+        self, objects: Sequence[str], answers: Sequence[Mapping[str, Any]]
+    ) -> dict[str, ObjectSchema]:
+        """The described objects of a call's answers (objects the org lacks left out)."""
         found = {}
         for name, sub in zip(objects, answers, strict=True):
             if int(sub.get("httpStatusCode", 500)) < 300:
                 found[name] = self.schemas.intern(parse_describe(sub["body"]))
             elif int(sub.get("httpStatusCode", 500)) >= 500:
                 raise_for(sub)
-        return found, CallStats(calls, self.usage(tenant_id))
+        return found
 
-    async def read(self, tenant_id: str, queries: Mapping[str, InQuery]) -> tuple[Reads, CallStats]:
+    async def read(
+        self, tenant_id: str, queries: Mapping[str, InQuery], *, describe: Sequence[str] = ()
+    ) -> tuple[Reads, CallStats]:
         names = list(queries)
         subs = [
             {
@@ -102,11 +120,18 @@ class GatewaySalesforce:
             for n in names
         ]
         reads, calls = Reads(), 0
-        for start in range(0, len(subs), MAX_QUERIES):
+        for start in range(0, len(subs) or (1 if describe else 0), MAX_QUERIES):
+            # The describes ride on the first call (queries count 5 at most, describes not).
+            described = describe if start == 0 else ()
             answers, spent = await self._composite(
-                tenant_id, subs[start : start + MAX_QUERIES], operation="read"
+                tenant_id,
+                [*self._describe_subs(described), *subs[start : start + MAX_QUERIES]],
+                operation="read",
             )
             calls += spent
+            if described:
+                reads.schemas = self._schemas(described, answers[: len(described)])
+                answers = answers[len(described) :]
             for name, sub in zip(names[start : start + MAX_QUERIES], answers, strict=True):
                 raise_for(sub)
                 rows, more = await self._all_pages(tenant_id, sub["body"])

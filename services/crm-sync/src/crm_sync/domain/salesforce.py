@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from crm_sync.domain.schema import ObjectSchema
 
 Row: TypeAlias = Mapping[str, Any]
 """A record as a SOQL query returns it (relationship fields nested: `{"ConvertedContact":
@@ -24,6 +27,15 @@ class InQuery:
     match_field: str
     values: tuple[str, ...]
     equals: tuple[tuple[str, bool | str], ...] = ()
+
+    def covers(self, other: InQuery) -> bool:
+        """Whether this query's rows hold every row and field `other` would return."""
+        return (
+            (self.sobject, self.match_field, self.equals)
+            == (other.sobject, other.match_field, other.equals)
+            and set(other.values) <= set(self.values)
+            and set(other.fields) <= set(self.fields)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +143,11 @@ class FileUpload:
 
 @dataclass
 class Reads:
-    """Rows per query name, as one read returned them."""
+    """Rows per query name, as one read returned them; and the org's objects when the read
+    described them too (`SalesforcePort.read(describe=...)`)."""
 
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    schemas: dict[str, ObjectSchema] | None = None
 
     def get(self, name: str) -> list[Row]:
         """Rows of a query (none when it was not asked)."""

@@ -30,6 +30,12 @@ class TtlCache(Generic[K, V]):
             return None
         return entry[1]
 
+    def peek(self, key: K) -> tuple[V, bool] | None:
+        """The value stored for `key` even past its time to live (not dropped then), and
+        whether it is still live; None when nothing is stored."""
+        entry = self._entries.get(key)
+        return None if entry is None else (entry[1], entry[0] > self._clock())
+
     def has(self, key: K) -> bool:
         """Whether a live value is stored for `key`."""
         return self.get(key) is not None

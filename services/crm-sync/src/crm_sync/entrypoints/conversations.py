@@ -200,7 +200,7 @@ class ConversationConsumer(CommittingConsumer):
             linger_s = self.sync.linger_s(tenant_id)
             until = lane.queue[0].timestamp_ms / 1000 + linger_s
             if tenant_id != DEAD_LETTERS and self._wait(lane, until) > 0:
-                self.sync.warm(tenant_id)  # token and describe while the lane waits
+                self.sync.warm(tenant_id)  # its token while the lane waits
             while lane.queue and len(lane.queue) < limit and (wait := self._wait(lane, until)) > 0:
                 lane.wake.clear()
                 with contextlib.suppress(TimeoutError):

@@ -1,7 +1,8 @@
 """One tenant's batch of chats, written to Salesforce in rounds of one or two calls each.
 
 A round reads (one Composite call: persons by email, activities by chat id, Users by
-agent email) and writes (one Composite call: new persons, updates, activities, files).
+agent email; and the org's describe when it has none or an old one) and writes (one
+Composite call: new persons, updates, activities, files).
 The read is left out when nothing is left to ask: visitors known from earlier rounds
 (`domain.visitors`), chats Salesforce itself refuses twice (`plan.needs_lookup`), owners
 cached.
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import RetryReason, SyncError
@@ -32,13 +33,13 @@ from crm_sync.adapters.ports import (
 from crm_sync.domain import owner
 from crm_sync.domain.apply import add_files, apply_results
 from crm_sync.domain.outcome import Parking, TenantOutcome, park_leftovers
-from crm_sync.domain.plan import USERS, RoundPlan, plan_round, read_queries
+from crm_sync.domain.plan import ACTIVITIES, USERS, RoundPlan, plan_round, read_queries
 from crm_sync.domain.retry import RetryPolicy, budget_wait
-from crm_sync.domain.salesforce import Reads
-from crm_sync.domain.schema import OrgSchema
+from crm_sync.domain.salesforce import InQuery, Reads
+from crm_sync.domain.schema import ObjectSchema, OrgSchema
 from crm_sync.domain.tenant_state import TenantCaches
 from crm_sync.domain.visitor import identity
-from crm_sync.domain.visitors import add_known, stale
+from crm_sync.domain.visitors import Identity, KnownVisitor, add_known, stale
 from crm_sync.domain.work import ChatWork, PendingFile, TenantContext, collapse, follow
 
 OBJECTS = {
@@ -47,6 +48,8 @@ OBJECTS = {
 }
 
 log = get_logger(__name__)
+PROVISIONAL = OrgSchema()
+"""What a round plans its read on before the org was ever described (`SyncEngine._read`)."""
 UNANSWERED_ROUNDS = 2
 """Rounds in a row Salesforce does not answer (5xx, timeouts) before the org counts as down
 and the tenant is held."""
@@ -176,17 +179,17 @@ class SyncEngine:
             if round_no > 1:
                 await self.clock.sleep(self.options.retry.round_pause(round_no, self.jitter))
             try:
-                schema = await self._schema(tenant_id, settings, outcome)
+                schema, describe = self._cached_schema(tenant_id, settings)
                 ctx = TenantContext(
                     settings,
-                    schema,
+                    schema if schema is not None else PROVISIONAL,
                     connection.user_id,
                     {},
                     self.options.chat_id_field,
                     self.options.legacy_chat_keys,
                     duplicate_rules_fire=bool(self.caches.duplicate_rules.get(tenant_id)),
                 )
-                await self._round(tenant_id, pending, ctx, outcome)
+                await self._round(tenant_id, pending, ctx, outcome, describe=describe)
                 unanswered = 0
             except SalesforceUnavailable as exc:
                 outcome.last_error = SyncError(
@@ -206,12 +209,11 @@ class SyncEngine:
                 )
 
     def warm(self, tenant_id: str, settings: TenantSettings) -> None:
-        """Start fetching what the tenant's next batch needs first (its token, its org's
-        describe) while its lane waits for more chats, so a tenant's first batch after a
-        while takes no longer than any other. Failures are left for the batch to meet."""
+        """Start fetching the tenant's token while its lane waits for more chats, so a
+        tenant's first batch after a while takes no longer than any other. (Its org's
+        describe rides on the batch's read instead: no call of its own.) Failures are left
+        for the batch to meet."""
         if (tenant_id, settings.mode) in self._warming or self.caches.parked(tenant_id):
-            return
-        if self.caches.schemas.get((tenant_id, settings.mode)) is not None:
             return
 
         async def fetch() -> None:
@@ -219,7 +221,6 @@ class SyncEngine:
                 # Its own trace: it serves the tenant's next batch, not one chat of it.
                 with tracing.span("prefetch tenant", attributes={"chat.tenant_id": tenant_id}):
                     await self.port.connection(tenant_id)
-                    await self._describe(tenant_id, settings, TenantOutcome(()))
             except Exception:  # the batch meets it again and says why
                 log.debug("warming a tenant failed", tenant_id=tenant_id, exc_info=True)
             finally:
@@ -227,39 +228,127 @@ class SyncEngine:
 
         self._warming[(tenant_id, settings.mode)] = asyncio.create_task(fetch())
 
-    async def _schema(
-        self, tenant_id: str, settings: TenantSettings, outcome: TenantOutcome
-    ) -> OrgSchema:
-        warming = self._warming.get((tenant_id, settings.mode))
-        if warming is not None:  # one describe, not two
-            await asyncio.shield(warming)
-        return await self._describe(tenant_id, settings, outcome)
+    def _cached_schema(
+        self, tenant_id: str, settings: TenantSettings
+    ) -> tuple[OrgSchema | None, bool]:
+        """The org's describe as last fetched (None: never, or dropped), and whether it is
+        to be fetched again (past `describe_ttl_s`): the round's read does it, the round
+        planning on the describe it has meanwhile (`_round`)."""
+        cached = self.caches.schemas.peek((tenant_id, settings.mode))
+        if cached is None:
+            return None, True
+        schema, fresh = cached
+        return schema, not fresh
 
     async def _describe(
         self, tenant_id: str, settings: TenantSettings, outcome: TenantOutcome
     ) -> OrgSchema:
-        key = (tenant_id, settings.mode)
-        schema = self.caches.schemas.get(key)
-        if schema is None:
-            objects, stats = await self.port.describe(tenant_id, OBJECTS[settings.mode])
-            outcome.count(stats)
-            schema = OrgSchema({k.lower(): v for k, v in objects.items()})
-            self.caches.schemas.put(key, schema)
+        """Describe the org in a call of its own (a round with nothing to read)."""
+        objects, stats = await self.port.describe(tenant_id, OBJECTS[settings.mode])
+        outcome.count(stats)
+        return self._keep_schema(tenant_id, settings, objects)
+
+    def _keep_schema(
+        self, tenant_id: str, settings: TenantSettings, objects: Mapping[str, ObjectSchema]
+    ) -> OrgSchema:
+        schema = OrgSchema({k.lower(): v for k, v in objects.items()})
+        self.caches.schemas.put((tenant_id, settings.mode), schema)
         return schema
 
+    async def _read(
+        self,
+        tenant_id: str,
+        pending: list[ChatWork],
+        ctx: TenantContext,
+        outcome: TenantOutcome,
+        describe: bool,
+    ) -> tuple[TenantContext, Reads, dict[Identity, KnownVisitor], Sequence[str]]:
+        """The round's read: the visitors not known, the chats to look up, the owners not
+        cached. With `describe`, the org is described in the same call; a round that had
+        no describe yet (`PROVISIONAL`) then reads again what the describe calls for and
+        the first read lacked (rare: fields mapped onto persons, Person Accounts), and
+        plans on the new describe; one that had an old describe plans on it (its reads
+        were asked by it) and leaves the new one to the next round. Returns the context
+        to plan with, the reads, the visitors known and the agent emails asked."""
+        settings, first = ctx.settings, ctx.schema is PROVISIONAL
+        if first:
+            # Before the describe, only what every org has: not the fields mapped onto
+            # persons, nor the chats to look up (whether, and by which field, is the
+            # describe's to say).
+            probe = replace(ctx, settings=settings.model_copy(update={"field_mapping": ()}))
+            known, asked, queries = self._queries(tenant_id, pending, probe)
+            queries.pop(ACTIVITIES, None)
+        else:
+            known, asked, queries = self._queries(tenant_id, pending, ctx)
+        if describe and not queries:
+            schema = await self._describe(tenant_id, settings, outcome)
+            if not first:
+                return ctx, Reads(), known, asked
+            ctx = replace(ctx, schema=schema)
+            known, asked, queries = self._queries(tenant_id, pending, ctx)
+            return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
+        if not describe:
+            return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
+        objects = OBJECTS[settings.mode]
+        try:
+            reads, stats = await self.port.read(tenant_id, queries, describe=objects)
+        except CallRejected:
+            if not first:
+                raise
+            # Something every org has is missing here (a field hidden from the connected
+            # user): describe apart, and read what this org has.
+            schema = await self._describe(tenant_id, settings, outcome)
+            ctx = replace(ctx, schema=schema)
+            known, asked, queries = self._queries(tenant_id, pending, ctx)
+            return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
+        outcome.count(stats)
+        schema = self._keep_schema(tenant_id, settings, reads.schemas or {})
+        if not first:
+            return ctx, reads, known, asked
+        ctx = replace(ctx, schema=schema)
+        sent = queries
+        known, asked, queries = self._queries(tenant_id, pending, ctx)
+        missing = {
+            name: q
+            for name, q in queries.items()
+            if (was := sent.get(name)) is None or not was.covers(q)
+        }
+        more = await self._plain_read(tenant_id, missing, outcome)
+        reads.rows.update(more.rows)
+        return ctx, reads, known, asked
+
+    def _queries(
+        self, tenant_id: str, pending: list[ChatWork], ctx: TenantContext
+    ) -> tuple[dict[Identity, KnownVisitor], Sequence[str], dict[str, InQuery]]:
+        conversations = [w.conversation for w in pending]
+        asked = owner.emails_to_look_up(conversations, ctx.settings, ctx.users)
+        known = self.caches.visitors.known(tenant_id, pending, ctx)
+        return known, asked, read_queries(pending, ctx, asked, known.keys())
+
+    async def _plain_read(
+        self, tenant_id: str, queries: Mapping[str, InQuery], outcome: TenantOutcome
+    ) -> Reads:
+        if not queries:  # none: the round is one call
+            return Reads()
+        reads, stats = await self.port.read(tenant_id, queries)
+        outcome.count(stats)
+        return reads
+
     async def _round(
-        self, tenant_id: str, pending: list[ChatWork], ctx: TenantContext, outcome: TenantOutcome
+        self,
+        tenant_id: str,
+        pending: list[ChatWork],
+        ctx: TenantContext,
+        outcome: TenantOutcome,
+        *,
+        describe: bool,
     ) -> None:
         conversations = [w.conversation for w in pending]
         agents = sorted({e for c in conversations if (e := owner.agent_email(c))})
         ctx.users.update(self.caches.users_of(tenant_id, agents))
-        asked = owner.emails_to_look_up(conversations, ctx.settings, ctx.users)
+        ctx, reads, known, asked = await self._read(tenant_id, pending, ctx, outcome, describe)
         visitors, match_by_phone = self.caches.visitors, ctx.settings.match_by_phone
-        known = visitors.known(tenant_id, pending, ctx)
-        reads = Reads()
-        if queries := read_queries(pending, ctx, asked, known.keys()):  # none: one call
-            reads, stats = await self.port.read(tenant_id, queries)
-            outcome.count(stats)
+        if reads.rows:
             identities = {identity(w.conversation, match_by_phone) for w in pending}
             looked_up = {i for i in identities if i is not None and i not in known}
             visitors.learn(tenant_id, reads, looked_up, ctx)
