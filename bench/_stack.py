@@ -145,6 +145,15 @@ class Service:
                         mb = int(line.split()[1]) / 1024
                         self.peak_rss_mb = round(max(self.peak_rss_mb, mb), 1)
 
+    def rss_mb(self) -> float:
+        """VmRSS now, in MB (0 when not running)."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        return round(int(line.split()[1]) / 1024, 1)
+        return 0.0
+
     async def ready(self, timeout_s: float = 120) -> None:
         deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient(trust_env=False) as client:

@@ -32,7 +32,9 @@ healthy tenants), `hot_tenant_p99_s`, `others_p99_s` (phase 2, neither hot nor b
 emulator counts it / chats), `api_calls_by_operation` (crm-sync's calls by what they did:
 describe, read, write...), `api_calls_per_chat_floor` (the fewest writes per chat any
 batching could reach if each chat is written within 5 s of its webhook, with no read and
-no describe: `write_floor`), `lost`, `duplicates`, `peak_rss_mb` per process.
+no describe: `write_floor`), `lost`, `duplicates`, `peak_rss_mb` per process,
+`crm_sync_rss_mb` (the first crm-sync's RSS once the tenants are connected, then after
+each phase).
 
 Targets (2 cores): e2e_chats_per_s >= 1,000 with 1,000 tenants; at 300 chats/s e2e_p99_s
 <= 5 and others_p99_s <= 1.5 x baseline_others_p99_s; api_calls_per_chat <= 0.1; lost =
@@ -99,6 +101,8 @@ class Results:
         self.topic = topic
         self.ok: dict[str, float] = {}
         self.statuses: dict[str, int] = {}
+        self.parked: dict[str, str] = {}
+        """Chats parked at least once: the error code of the first parking."""
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -120,6 +124,9 @@ class Results:
                         self.statuses[status] = self.statuses.get(status, 0) + 1
                         if status == "ok":
                             self.ok.setdefault(result["chat_id"], now)
+                        elif status == "parked":
+                            error = (result.get("error") or {}).get("code", "")
+                            self.parked.setdefault(result["chat_id"], error)
         finally:
             await consumer.stop()
 
@@ -367,6 +374,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             loadgen_rss, given_up = 0.0, 0
 
             # 1. baseline: the others alone, at the rate they have in phase 2
+            connected_rss = crms[0].rss_mb()
             rate = args.paced_rate * (1 - share[0] - share[1])
             summary, base = await load(
                 plan, workdir, round(rate * args.seconds), rate, [hot, broken], args.connections
@@ -376,6 +384,10 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             given_up += summary["given_up"]
             await results.until([c[0] for c in base], timeout_s=120)
             base_lat = latencies(base, results.ok)
+            # crm-sync's memory as the phases leave it: its caches for the tenants met so
+            # far, then with the paced chats in flight, then at full speed (the peak).
+            rss_by_phase = {"connected": connected_rss, "baseline": crms[0].rss_mb()}
+            figures["crm_sync_rss_mb"] = rss_by_phase
             figures["baseline_rate"] = round(rate, 1)
             figures["baseline_others_p50_s"] = p(base_lat, 50)
             figures["baseline_others_p99_s"] = p(base_lat, 99)
@@ -414,6 +426,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 flush=True,
             )
 
+            rss_by_phase["paced"] = crms[0].rss_mb()
             # Calls of phases 1 and 2 (paced), then of phase 3 (full speed) alone.
             paced_calls = await api_usage(emulator, orgs)
             paced_chats = len(every)
@@ -435,6 +448,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 figures["chaos"] = chaos_log
                 figures["chaos_max_latency_s"] = round(max(latencies(healthy, results.ok)), 2)
             done = [results.ok[c[0]] for c in healthy if c[0] in results.ok]
+            rss_by_phase["full_speed"] = crms[0].rss_mb()
             figures["chats_full_speed"] = len(full)
             figures["webhook_accepted_per_s"] = summary["sent_per_s"]
             figures["e2e_chats_per_s"] = round(len(done) / (max(done) - summary["started"]), 1)
@@ -455,6 +469,12 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             arrived = [results.ok[c] for c in parked if c in results.ok]
             figures["broken_recovered_s"] = round(max(max(arrived, default=healed) - healed, 0), 1)
             figures["result_statuses"] = dict(results.statuses)
+            # Healthy tenants' chats parked on the way (each costs its tenant a backoff).
+            healthy_parked: dict[str, int] = {}
+            for chat_id, tenant, _, _ in every:
+                if tenant != broken and (code := results.parked.get(chat_id)) is not None:
+                    healthy_parked[code] = healthy_parked.get(code, 0) + 1
+            figures["healthy_parked"] = healthy_parked
             await results.stop()
 
             # 5. usage, then every org

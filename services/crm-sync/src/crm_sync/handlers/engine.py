@@ -120,7 +120,7 @@ class SyncEngine:
             await self._rounds(tenant_id, settings, works, outcome)
         except TenantUnavailable as exc:
             delay = self.options.retry.park_delay(exc.reason, 1, self.jitter)
-            self.caches.park(tenant_id, exc.reason, exc.message, delay)
+            self._hold(tenant_id, exc.reason, exc.message, delay)
             error = SyncError(code=exc.reason.value, message=exc.message)
             outcome.parked = [Parking(w, exc.reason, error, delay) for w in works if not w.done]
             return outcome
@@ -133,8 +133,20 @@ class SyncEngine:
             reason = RetryReason.SALESFORCE_UNAVAILABLE
             delay = self.options.retry.park_delay(reason, 1, self.jitter)
             message = outcome.last_error.message if outcome.last_error else "Salesforce is down"
-            self.caches.park(tenant_id, reason, message, delay)
+            self._hold(tenant_id, reason, message, delay)
         return outcome
+
+    def _hold(self, tenant_id: str, reason: RetryReason, message: str, delay: float) -> None:
+        """Park the tenant: its chats wait `delay` without a call (said once per hold, as
+        every chat of a busy tenant waits on it)."""
+        log.warning(
+            "tenant held",
+            tenant_id=tenant_id,
+            reason=reason.value,
+            delay_s=round(delay, 1),
+            message=message[:200],
+        )
+        self.caches.park(tenant_id, reason, message, delay)
 
     def _held(
         self, tenant_id: str, settings: TenantSettings
