@@ -246,6 +246,25 @@ def ingest_service(
     return Service(f"ingest-{n}", ["-m", "ingest_service"], env, log, port)
 
 
+async def group_stable(group: str, members: int, timeout_s: float = 90.0) -> float:
+    """Wait until the consumer group `group` is Stable with `members` members (the bench's
+    phases start after the workers' first rebalances); the seconds it took."""
+    started = time.monotonic()
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        while True:
+            [response] = await admin.describe_consumer_groups([group])
+            _, _, state, _, _, joined = response.groups[0][:6]
+            if state == "Stable" and len(joined) == members:
+                return round(time.monotonic() - started, 1)
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"group {group}: {state} with {len(joined)} members")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
 def crm_sync_service(
     n: int,
     names: dict[str, str],

@@ -356,6 +356,12 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 service.start()
                 services.append(service)
             await asyncio.gather(*(s.ready() for s in ingests + crms))
+            # Every worker has its partitions before the baseline starts (with --workers,
+            # members joining one by one rebalance the group a few times first).
+            figures["groups_stable_s"] = max(
+                await _stack.group_stable(crm_group, len(crms)),
+                await _stack.group_stable(ingest_group, len(ingests)),
+            )
             plan.write_text(
                 json.dumps(
                     {
