@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from chat_contracts.dlq import DeadLetterReason
 from chat_contracts.sync import RetryReason
+from chat_salesforce import AccessToken, TokenUnavailable
 from crm_sync.adapters.ports import OutcomeUnknown, SalesforceUnavailable, TenantUnavailable
+from crm_sync.adapters.salesforce import GatewaySalesforce
 from crm_sync.domain.inbound import ATTEMPT_HEADER, FIRST_FAILED_HEADER
+from crm_sync.domain.retry import RetryPolicy
 from crm_sync.domain.salesforce import NewRecord, RecordError
 from crm_sync.domain.tenant_state import DUPLICATE_RULES_TTL_S
 from tests.unit.crm_sync.conftest import Harness, conversation
@@ -289,3 +294,25 @@ async def test_a_returning_chat_is_parked_again_with_its_history(harness: Harnes
     assert retry.not_before - harness.clock.now() >= timedelta(
         seconds=harness.policy.park_backoff_s * 4 * 0.8
     )
+
+
+async def test_auth_not_answering_parks_chats_until_it_does_never_dead_letters_them() -> None:
+    # auth down or unreachable (a restart, Kafka away) is an outage like Salesforce's: its
+    # chats wait and come back, for as long as any outage; they are not a bug's, which is
+    # dead-lettered after a few attempts.
+    class Silent:
+        async def get(self, tenant_id: str) -> AccessToken:
+            raise TokenUnavailable(f"auth did not answer for tenant {tenant_id}: no reply")
+
+        async def refresh(self, tenant_id: str, rejected: AccessToken) -> AccessToken:
+            raise AssertionError("no token to refresh")
+
+    port = GatewaySalesforce(None, Silent(), "59.0")  # type: ignore[arg-type]
+    with pytest.raises(TenantUnavailable) as caught:
+        await port.connection("t1")
+    reason = caught.value.reason
+    assert reason is RetryReason.AUTH_UNAVAILABLE
+    policy = RetryPolicy()
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    assert not policy.given_up(start, start + timedelta(minutes=30), reason, 20)
+    assert policy.given_up(start, start + timedelta(seconds=policy.max_age_s + 1), reason, 20)

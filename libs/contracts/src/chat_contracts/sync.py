@@ -130,6 +130,9 @@ class RetryReason(StrEnum):
     REVOKED = "revoked"
     API_BUDGET = "api_budget"
     SALESFORCE_UNAVAILABLE = "salesforce_unavailable"
+    AUTH_UNAVAILABLE = "auth_unavailable"
+    """The auth service did not answer for the tenant's token (an outage, like Salesforce's:
+    retried for as long, never dead-lettered as a bug)."""
     LOCK_CONTENTION = "lock_contention"
     INTERNAL = "internal"
 

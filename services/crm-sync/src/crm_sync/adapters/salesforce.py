@@ -286,8 +286,8 @@ async def _mapped(call: Callable[[], Awaitable[T]], *, write: bool) -> T:
     except NotConnected as exc:
         reason = _DISCONNECTED.get(exc.code, RetryReason.NOT_CONNECTED)
         raise TenantUnavailable(reason, f"{exc.code}: {exc.message}") from exc
-    except TokenUnavailable as exc:
-        raise TenantUnavailable(RetryReason.INTERNAL, str(exc)) from exc
+    except TokenUnavailable as exc:  # auth is down or unreachable: an outage, not a bug
+        raise TenantUnavailable(RetryReason.AUTH_UNAVAILABLE, str(exc)) from exc
     except InvalidSession as exc:
         raise TenantUnavailable(
             RetryReason.NOT_CONNECTED, "Salesforce refused a fresh session"
