@@ -145,3 +145,35 @@ async def test_a_redirect_is_not_followed_with_the_token() -> None:
         await runner.cleanup()
     assert answer.status == 302
     assert seen == []
+
+
+async def test_a_write_on_a_connection_the_server_had_closed_goes_again_on_a_new_one() -> None:
+    # A pooled connection the server closed while idle fails as the request is written:
+    # nothing reached Salesforce, so even a write goes again at once; a call without an
+    # answer after it was sent is not repeated (the test above).
+    import aiohttp
+
+    metrics = build_metrics(new_registry())
+    gateway = SalesforceGateway(
+        _FixedToken("https://sf.test"), GatewayOptions(http=HttpOptions()), metrics=metrics
+    )
+    sent: list[str] = []
+
+    async def request(method: str, url: str, **kw: Any) -> http.HttpAnswer:
+        sent.append(method)
+        if len(sent) == 1:
+            raise aiohttp.ClientOSError(32, f"Can not write request body for {url}")
+        return http.HttpAnswer(201, {}, b'{"id": "00Q000000000001AAA", "success": true}')
+
+    gateway._http.request = request  # type: ignore[method-assign]
+    assert await gateway.create("t1", "Lead", {"LastName": "x"}) == "00Q000000000001AAA"
+    assert sent == ["POST", "POST"]
+    ok = metrics.salesforce_calls.labels("t1", "create", "ok")
+    failed = metrics.salesforce_calls.labels("t1", "create", "transport_error")
+    assert (ok._value.get(), failed._value.get()) == (1, 0)  # one call reached Salesforce
+
+
+def test_pooled_connections_are_dropped_before_a_server_would_close_them() -> None:
+    # Servers close idle keep-alive connections (uvicorn after 5 s, load balancers later); a
+    # client that keeps them longer reuses closed ones.
+    assert HttpOptions().keepalive_s < 5

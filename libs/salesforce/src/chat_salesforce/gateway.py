@@ -152,19 +152,23 @@ class SalesforceGateway(SalesforceOperations):
         if limit is None:
             limit = self._limits[tenant] = asyncio.Semaphore(self.options.per_tenant)
         async with limit:
-            try:
-                answer = await self._http.request(
-                    call.method,
-                    token.instance_url.rstrip("/") + self._path(call),
-                    token=token.value,
-                    params=call.params,
-                    json=call.json,
-                    headers=call.headers,
-                )
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                self._count(tenant, call.operation, "transport_error")
-                tracing.failed(span, type(exc).__name__)
-                raise from_transport(exc) from None
+            for attempt in (1, 2):
+                try:
+                    answer = await self._http.request(
+                        call.method,
+                        token.instance_url.rstrip("/") + self._path(call),
+                        token=token.value,
+                        params=call.params,
+                        json=call.json,
+                        headers=call.headers,
+                    )
+                    break
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    if attempt == 1 and _not_sent(exc):
+                        continue  # nothing reached Salesforce: again, on a new connection
+                    self._count(tenant, call.operation, "transport_error")
+                    tracing.failed(span, type(exc).__name__)
+                    raise from_transport(exc) from None
         limit_info = answer.headers.get(HEADER)
         self.budget.record(tenant, limit_info)
         self._count(tenant, call.operation, _outcome(answer.status))
@@ -190,6 +194,16 @@ class _Call:
     params: Mapping[str, str] | None
     json: Any
     headers: Mapping[str, str] | None
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """Whether the request failed as it was being written, so that no server can have acted
+    on it: a pooled connection the server had closed while idle (aiohttp tells it only by
+    its message). Any method may go again; a call that was sent and got no answer may not."""
+    text = str(exc)
+    if isinstance(exc, aiohttp.ClientOSError):
+        return "Can not write request body" in text
+    return type(exc) is aiohttp.ClientConnectionError and "Failed to send bytes into" in text
 
 
 def _result(answer: HttpAnswer) -> Any:

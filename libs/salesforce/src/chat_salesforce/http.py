@@ -51,6 +51,10 @@ class HttpOptions:
     """Longest time one call may take, answer included; a call never waits longer."""
     connections: int = 32
     """Open connections for all tenants together; calls beyond it wait for one."""
+    keepalive_s: float = 4.0
+    """How long an idle connection is kept for the next call: below the idle timeout of
+    the servers before Salesforce (uvicorn, the emulator's, closes after 5 s; load
+    balancers later), so that a call never goes out on a connection the server closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +121,10 @@ class SalesforceHttp:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
-                    ssl=self.ssl, limit=self.options.connections, limit_per_host=0
+                    ssl=self.ssl,
+                    limit=self.options.connections,
+                    limit_per_host=0,
+                    keepalive_timeout=self.options.keepalive_s,
                 ),
                 timeout=aiohttp.ClientTimeout(total=self.options.timeout_s),
                 cookie_jar=aiohttp.DummyCookieJar(),
