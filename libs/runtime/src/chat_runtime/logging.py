@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -91,6 +92,42 @@ _SHARED: list[Processor] = [
 ]
 
 
+REPEATS_WINDOW_S = 1.0
+"""A library logger's same message is let through once per this many seconds."""
+_REPEATING_LIBRARIES = ("aiokafka", "kafka")
+
+
+class _LibraryRepeats(logging.Filter):
+    """Let a library's same message (its template, level and logger) through once per
+    `REPEATS_WINDOW_S`; the next one let through carries `repeated`, the count left out
+    meanwhile. aiokafka logs "Unable connect to node" thousands of times a second while a
+    broker restarts; a service's own lines are never left out."""
+
+    _MAX_KEYS = 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: dict[tuple[str, int, str], float] = {}
+        self._left_out: dict[tuple[str, int, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(_REPEATING_LIBRARIES):
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < REPEATS_WINDOW_S:
+            self._left_out[key] = self._left_out.get(key, 0) + 1
+            return False
+        if len(self._last) >= self._MAX_KEYS:  # messages built without a template
+            self._last.clear()
+            self._left_out.clear()
+        self._last[key] = now
+        if left_out := self._left_out.pop(key, 0):
+            record.repeated = left_out
+        return True
+
+
 def configure_logging(
     service: str,
     level: str = "INFO",
@@ -128,6 +165,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
     handler.setFormatter(formatter)
+    handler.addFilter(_LibraryRepeats())
     setattr(handler, _HANDLER_MARK, True)
 
     root = logging.getLogger()
