@@ -293,12 +293,10 @@ class SyncEngine:
         else:
             known, asked, queries = self._queries(tenant_id, pending, ctx)
         if describe and not queries:
-            schema = await self._describe(tenant_id, settings, outcome)
-            if not first:
-                return ctx, Reads(), known, asked
-            ctx = replace(ctx, schema=schema)
-            known, asked, queries = self._queries(tenant_id, pending, ctx)
-            return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
+            if first:
+                return await self._apart(tenant_id, pending, ctx, outcome)
+            await self._describe(tenant_id, settings, outcome)
+            return ctx, Reads(), known, asked
         if not describe:
             return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
         objects = OBJECTS[settings.mode]
@@ -309,10 +307,7 @@ class SyncEngine:
                 raise
             # Something every org has is missing here (a field hidden from the connected
             # user): describe apart, and read what this org has.
-            schema = await self._describe(tenant_id, settings, outcome)
-            ctx = replace(ctx, schema=schema)
-            known, asked, queries = self._queries(tenant_id, pending, ctx)
-            return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
+            return await self._apart(tenant_id, pending, ctx, outcome)
         outcome.count(stats)
         schema = self._keep_schema(tenant_id, settings, reads.schemas or {})
         if not first:
@@ -328,6 +323,15 @@ class SyncEngine:
         more = await self._plain_read(tenant_id, missing, outcome)
         reads.rows.update(more.rows)
         return ctx, reads, known, asked
+
+    async def _apart(
+        self, tenant_id: str, pending: list[ChatWork], ctx: TenantContext, outcome: TenantOutcome
+    ) -> tuple[TenantContext, Reads, dict[Identity, KnownVisitor], Sequence[str]]:
+        """A round before any describe that cannot read with it: describe in a call of its
+        own, then read what the describe calls for."""
+        ctx = replace(ctx, schema=await self._describe(tenant_id, ctx.settings, outcome))
+        known, asked, queries = self._queries(tenant_id, pending, ctx)
+        return ctx, await self._plain_read(tenant_id, queries, outcome), known, asked
 
     def _queries(
         self, tenant_id: str, pending: list[ChatWork], ctx: TenantContext
