@@ -172,6 +172,11 @@ async def test_a_waiting_lane_has_its_tenants_token_fetched_meanwhile(
     await harness.send(conversation())
     assert org.operations[0] == "read+describe"
     assert "describe" not in org.operations
+    before = len(asked)
+    harness.sync.warm("t1")  # met lately (its describe is fresh): nothing to fetch
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(asked) == before
 
 
 def test_attachment_urls_are_fetched_only_where_allowed() -> None:

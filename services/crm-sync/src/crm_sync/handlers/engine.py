@@ -222,10 +222,14 @@ class SyncEngine:
 
     def warm(self, tenant_id: str, settings: TenantSettings) -> None:
         """Start fetching the tenant's token while its lane waits for more chats, so a
-        tenant's first batch after a while takes no longer than any other. (Its org's
+        tenant's first batch after a while (its describe absent or old) takes no longer
+        than any other. (Its org's
         describe rides on the batch's read instead: no call of its own.) Failures are left
         for the batch to meet."""
         if (tenant_id, settings.mode) in self._warming or self.caches.parked(tenant_id):
+            return
+        schema, describe = self._cached_schema(tenant_id, settings)
+        if schema is not None and not describe:  # met lately: its token is held too
             return
 
         async def fetch() -> None:
