@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,13 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> Non
         ):
             return
         await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for a process the bench starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def percentiles_ms(samples_s: list[float]) -> tuple[float, float]:

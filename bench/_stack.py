@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import BOOTSTRAP
+from _common import BOOTSTRAP, free_port
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from chat_contracts.topics import AUTH_REFRESH_TOKENS, TENANT_SETTINGS
@@ -49,13 +48,6 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "refresh_tokens": (3, AUTH_REFRESH_TOKENS.configs()),
     "connections": (3, {}),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

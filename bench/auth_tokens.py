@@ -20,7 +20,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from _common import (
     BOOTSTRAP,
     ROOT,
     RawPingPong,
+    free_port,
     percentiles_ms,
     print_figures,
     start_emulator,
@@ -54,13 +54,6 @@ SEED = ROOT / "devtools" / "salesforce-emulator" / "demo-seed.json"
 TENANT = json.loads(SEED.read_text())["orgs"][0].get("tenant_id", "10000")
 ROUNDS = 8
 RPS_IN_FLIGHT = 50
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

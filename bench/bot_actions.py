@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import ssl
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from _common import (
     BOOTSTRAP,
     ROOT,
     RawPingPong,
+    free_port,
     percentiles_ms,
     print_figures,
     start_emulator,
@@ -135,12 +135,6 @@ class Direct:
             t0 = time.perf_counter()
             list(pool.map(lambda _: self.find(), range(n)))
             return time.perf_counter() - t0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_bot_actions(request_topic: str, token_topic: str, ca: str) -> subprocess.Popen[bytes]:

@@ -28,7 +28,6 @@ import contextlib
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import BOOTSTRAP, ROOT, percentiles_ms, print_figures, run, topics
+from _common import BOOTSTRAP, ROOT, free_port, percentiles_ms, print_figures, run, topics
 from aiokafka import AIOKafkaProducer
 from console_service.adapters.schema import migrate
 from console_service.adapters.store import Store, make_engine
@@ -49,13 +48,6 @@ from chat_contracts.sync import ActivityRecord, PersonRecord, SourcePosition, Sy
 TOKEN = "bench-console-token"  # noqa: S105 - a bench value
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 STATUSES = ("ok", "ok", "ok", "ok", "deduped", "failed", "parked")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def results(count: int, tenants: int) -> list[SyncResult]:

@@ -34,7 +34,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import kafka_floor
-from _common import BOOTSTRAP, print_figures, topics
+from _common import BOOTSTRAP, free_port, print_figures, topics
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from chat_contracts.keys import raw_event_key
@@ -159,13 +158,6 @@ async def output_rate(topic: str, expected: int, timeout_s: float) -> float:
 
 
 # --- processes --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:
