@@ -15,7 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from chat_runtime import tracing
 from chat_runtime.provision import provision_topics
 
 pytest_plugins = ["tests.emulator_fixtures", "tests.conformance_target", "tests.postgres_fixtures"]
@@ -49,6 +53,20 @@ def kafka_bootstrap() -> Iterator[str]:
     finally:
         if container is not None:  # pragma: no cover
             container.stop()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """The spans finished while the test runs, tracing on (in memory, not exported)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.install(provider)
+    try:
+        yield exporter
+    finally:
+        tracing.install(None)
+        provider.shutdown()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,35 +5,18 @@ read from an in-memory exporter."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from chat_runtime import tracing
 from ingest_service.entrypoints.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_PATH
 from tests.integration.crm_sync.conftest import Crm
 from tests.integration.ingest.support import eventually, ingest_topics, served, settings_for
 from tests.unit.ingest.factories import CHAT, chat, encode, signed
 
 SECRET = b"trace-webhook-secret"
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.install(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.install(None)
-        provider.shutdown()
 
 
 def lineage(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[ReadableSpan]:
