@@ -365,27 +365,21 @@ class Store:
             return int(conn.execute(stmt).scalar() or 0)
 
     def audit(self, tenant_id: str, limit: int = 100) -> list[Row]:
-        stmt = (
-            sa.select(t.audit)
-            .where(t.audit.c.tenant_id == tenant_id)
-            .order_by(t.audit.c.at.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        rows = self._newest(t.audit, t.audit.c.at, tenant_id, limit)
         for row in rows:
             row["changes"] = json.loads(row["changes"])
         return rows
 
     def commands(self, tenant_id: str, limit: int = 50) -> list[Row]:
-        stmt = (
-            sa.select(t.commands)
-            .where(t.commands.c.tenant_id == tenant_id)
-            .order_by(t.commands.c.sent_at.desc())
-            .limit(limit)
-        )
+        return self._newest(t.commands, t.commands.c.sent_at, tenant_id, limit)
+
+    def _newest(
+        self, table: sa.Table, when: sa.Column[Any], tenant_id: str, limit: int
+    ) -> list[Row]:
+        """A tenant's `limit` newest rows of `table` by `when`."""
+        stmt = sa.select(table).where(table.c.tenant_id == tenant_id)
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
+            return [dict(r._mapping) for r in conn.execute(stmt.order_by(when.desc()).limit(limit))]
 
 
 def window_start(now: datetime, days: float) -> datetime:

@@ -94,9 +94,7 @@ def chat_row(result: SyncResult, at: Position) -> Row:
         "activity_id": activity.record_id if activity else None,
         "activity_outcome": activity.outcome if activity else None,
         "owner_id": result.owner_id,
-        "error_code": error.code if error else None,
-        "error_message": error.message if error else None,
-        "salesforce_error_code": error.salesforce_error_code if error else None,
+        **_error_columns(result),
         "error_fields": json.dumps(list(error.fields)) if error and error.fields else None,
         "retry_at": naive_utc(result.retry_at),
         "ended_at": naive_utc(result.ended_at),
@@ -110,9 +108,18 @@ def chat_row(result: SyncResult, at: Position) -> Row:
     }
 
 
+def _error_columns(result: SyncResult) -> Row:
+    """What a chat's row and an attempt's row say of the result's error."""
+    error = result.error
+    return {
+        "error_code": error.code if error else None,
+        "error_message": error.message if error else None,
+        "salesforce_error_code": error.salesforce_error_code if error else None,
+    }
+
+
 def attempt_row(result: SyncResult, at: Position) -> Row:
     """One attempt of a chat: every result record is one."""
-    error = result.error
     return {
         "topic": at.topic,
         "partition": at.partition,
@@ -121,9 +128,7 @@ def attempt_row(result: SyncResult, at: Position) -> Row:
         "kind": result.kind,
         "chat_id": result.chat_id,
         "status": chat_status(result),
-        "error_code": error.code if error else None,
-        "error_message": error.message if error else None,
-        "salesforce_error_code": error.salesforce_error_code if error else None,
+        **_error_columns(result),
         "api_calls": result.api_calls,
         "batch_size": result.batch_size,
         "at": at.at,
