@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
+
 READY_TIMEOUT_S = 30.0
 
 
@@ -38,13 +40,6 @@ def postgres_bin() -> Path | None:
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
     )
     return versions[-1] if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
@@ -61,64 +56,54 @@ class PostgresServer:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="chat-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.log = self.root / "server.log"
 
     def start(self) -> None:
         if os.geteuid() == 0:
             account = pwd.getpwnam("postgres")
             os.chown(self.root, account.pw_uid, account.pw_gid)
-        subprocess.run(  # noqa: S603 - the package's own binaries, fixed arguments
-            _as_server_user(
-                [
-                    str(self.bindir / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--no-sync",
-                ]
-            ),
-            check=True,
-            capture_output=True,
+        self._as_server(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories="
             f"{self.root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
-        subprocess.run(  # noqa: S603 - the package's own binaries, fixed arguments
-            _as_server_user(
-                [
-                    str(self.bindir / "pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-l",
-                    str(self.log),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    str(int(READY_TIMEOUT_S)),
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
+        self._as_server(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(READY_TIMEOUT_S)),
+            "start",
         )
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError, FileNotFoundError):
-            subprocess.run(  # noqa: S603 - the package's own binary, fixed arguments
-                _as_server_user(
-                    [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
-                ),
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )
+            self._as_server("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", timeout=30)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _as_server(self, tool: str, *args: str, timeout: float | None = None) -> None:
+        """Run one of the package's binaries, with fixed arguments, as the server's user."""
+        subprocess.run(  # noqa: S603 - the package's own binaries, fixed arguments
+            _as_server_user([str(self.bindir / tool), *args]),
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
 
     def create_database(self, name: str) -> str:
         """A new empty database; its SQLAlchemy URL."""

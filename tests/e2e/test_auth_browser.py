@@ -32,11 +32,11 @@ from tests.integration.auth.support import (
     ask,
     auth_topics,
     eventually,
-    free_port,
     granted,
 )
 from tests.integration.auth.test_connect import HOSTILE_VALUES, ROUTES, hostile_calls, send
 from tests.k8s_limits import memory_limit_mib, peak_rss_mib
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "devtools" / "salesforce-emulator" / "demo-seed.json"

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,14 +27,9 @@ from tests.integration.bot_actions.test_hostile_property import requests
 from tests.integration.salesforce.fake_auth import FakeAuth
 from tests.k8s_limits import memory_limit_mib, peak_rss_mib
 from tests.kafka_helpers import temp_topic
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class BotProcess:
@@ -44,7 +38,7 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        port = _free_port()
+        port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot_actions"],
             env={**self.env, "BOT_ACTIONS_HTTP_PORT": str(port)},

@@ -39,10 +39,10 @@ from tests.integration.crm_sync.support import (
     Topics,
     chat,
     crm_env,
-    free_port,
     temp_topics,
 )
 from tests.kafka_helpers import temp_topic
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "console"

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from hypothesis import strategies as st
 from chat_contracts import Conversation, DeadLetter
 from tests.integration.ingest.support import WAIT_S, Topics, eventually, ingest_topics, produce
 from tests.k8s_limits import memory_limit_mib, peak_rss_mib
+from tests.ports import free_port
 from tests.unit.ingest.factories import CHAT, chat, encode, raw_value, signed
 
 SECRET = b"e2e-webhook-secret"
@@ -45,13 +45,6 @@ class Ingest:
     def log_text(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from ingest_service.domain.signature import sign
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.integration.salesforce.fake_auth import FakeAuth
 from tests.kafka_helpers import temp_topic
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = os.environ.get("KAFKA_SASL_USER", "chat-local")
@@ -60,17 +60,11 @@ def _sasl_env(bootstrap: str) -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _service(module: str, prefix: str, env: dict[str, str]) -> Iterator[int]:
     """`python -m module` until ready (its HTTP port); its output must not hold the
     password, and a SIGTERM must stop it cleanly."""
-    port = _free_port()
+    port = free_port()
     full = {
         **os.environ,
         **env,

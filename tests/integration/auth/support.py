@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator
@@ -28,6 +27,7 @@ from chat_contracts.topics import AUTH_REFRESH_TOKENS, TENANT_SETTINGS
 from chat_runtime.request_reply import RequestReplyClient
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
 from tests.kafka_helpers import wait_for_topics
+from tests.ports import free_port
 from tests.serving import Served
 
 CLIENT_ID = "3MVG9.auth-integration-tests.connected-app"
@@ -97,13 +97,6 @@ async def delete_topic(bootstrap: str, name: str) -> None:
         await admin.delete_topics([name])
     finally:
         await admin.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def settings_for(

@@ -26,8 +26,8 @@ from chat_contracts.sync import (
     SyncResult,
 )
 from chat_runtime.links import sign_link
-from tests.integration.crm_sync.support import free_port
 from tests.kafka_helpers import temp_topic
+from tests.ports import free_port
 from tests.serving import Served
 
 ADMIN_TOKEN = "console-test-admin-token"

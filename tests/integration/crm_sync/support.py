@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from chat_contracts.keys import key_for_conversation, tenant_key
 from chat_contracts.settings import TenantSettings
 from chat_contracts.sync import SyncResult
 from tests.emulator_fixtures import EmulatorOrg, SalesforceEmulator
+from tests.ports import free_port
 
 CHAT_ID_FIELDS = [
     {"object": "Task", "name": "Chat_Id__c", "external_id": True, "unique": True, "length": 64},
@@ -370,13 +370,6 @@ async def read_topic(
     finally:
         await consumer.stop()
     return values
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class CrmProcess:
