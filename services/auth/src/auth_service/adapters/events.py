@@ -14,6 +14,17 @@ from chat_runtime.logging import get_logger
 log = get_logger(__name__)
 
 
+async def _publish_logged(
+    writer: KafkaWriter, topic: str, tenant_id: str, value: bytes, failed: str, **about: str
+) -> None:
+    """Publish keyed by tenant and wait for the broker's ack. A failure is logged as
+    `failed`, never raised: what the record reports has already happened."""
+    try:
+        await writer.write(topic, tenant_key(tenant_id), value)
+    except KafkaError as exc:
+        log.error(failed, tenant_id=tenant_id, error=type(exc).__name__, **about)
+
+
 class KafkaEventPublisher:
     def __init__(self, writer: KafkaWriter, topic: str) -> None:
         self._writer = writer
@@ -22,17 +33,14 @@ class KafkaEventPublisher:
     async def publish(self, event: ConnectionEvent) -> None:
         """Publish and wait for the broker's ack. A failure is logged, never raised: the
         connection change it reports has already happened and must not be undone by it."""
-        try:
-            await self._writer.write(
-                self._topic, tenant_key(event.tenant_id), event.model_dump_json().encode()
-            )
-        except KafkaError as exc:
-            log.error(
-                "connection event not published",
-                kind=event.kind,
-                tenant_id=event.tenant_id,
-                error=type(exc).__name__,
-            )
+        await _publish_logged(
+            self._writer,
+            self._topic,
+            event.tenant_id,
+            event.model_dump_json().encode(),
+            "connection event not published",
+            kind=event.kind,
+        )
 
 
 class KafkaAuditTrail:
@@ -43,14 +51,11 @@ class KafkaAuditTrail:
     async def record(self, event: AuditEvent) -> None:
         """Publish and wait for the broker's ack; a failure is logged, never raised: the
         action it records has happened (or been refused) already."""
-        try:
-            await self._writer.write(
-                self._topic, tenant_key(event.tenant_id), event.model_dump_json().encode()
-            )
-        except KafkaError as exc:
-            log.error(
-                "audit event not published",
-                action=event.action,
-                tenant_id=event.tenant_id,
-                error=type(exc).__name__,
-            )
+        await _publish_logged(
+            self._writer,
+            self._topic,
+            event.tenant_id,
+            event.model_dump_json().encode(),
+            "audit event not published",
+            action=event.action,
+        )
